@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Sets up everything the tests need and runs the whole test suite:
+#   1. the Rust workspace (unit tests, and integration tests on the real video, real
+#      ffmpeg, real RTSP server, real ONNX Runtime model),
+#   2. the Python accuracy tests (our tracker vs supervision's ByteTrack, scored by
+#      motmetrics on MOTChallenge ground truth).
+# Needs ../shared (model, video, MOT15) beside the repository; see README.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+scripts/setup.sh --dev
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/footfall-target}"
+export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ROOT/.cache/onnxruntime/libonnxruntime.so}"
+
+echo "== cargo test (workspace)"
+cargo test --workspace --locked
+
+echo "== pytest (tracking accuracy vs supervision)"
+cargo build --release --locked -p footfall
+export FOOTFALL_BIN="$CARGO_TARGET_DIR/release/footfall"
+.venv/bin/python -m pytest -q tests/python
