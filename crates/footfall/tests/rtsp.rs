@@ -14,7 +14,11 @@ struct RtspServer {
 
 impl RtspServer {
     fn start(file: &std::path::Path, extra: &[&str]) -> RtspServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let mut child = Command::new("/usr/bin/python3")
             .arg(workspace_root().join("tests/support/rtsp_server.py"))
             .arg("--file")
@@ -26,8 +30,14 @@ impl RtspServer {
             .spawn()
             .expect("start the RTSP server (scripts/setup.sh --dev installs GStreamer)");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let url = line.trim().strip_prefix("READY ").unwrap_or_else(|| panic!("RTSP server said {line:?}")).to_string();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("RTSP server said {line:?}"))
+            .to_string();
         RtspServer { child, url }
     }
 }
@@ -46,7 +56,13 @@ fn rtsp_stream_counts_like_the_file() {
     // The first two visits (5-18 s and 22-43 s), played twice as fast so the real-time
     // RTSP stream takes 23 s instead of 46.
     cut_video(0.0, 46.0, 2.0, &clip);
-    let counting = ["--zone", TABLE_ZONE, "--line", "floor:0.0,0.9,1.0,0.9", "--model"];
+    let counting = [
+        "--zone",
+        TABLE_ZONE,
+        "--line",
+        "floor:0.0,0.9,1.0,0.9",
+        "--model",
+    ];
     let model = model();
 
     let mut file_args = vec!["--source", clip.to_str().unwrap()];
@@ -62,13 +78,25 @@ fn rtsp_stream_counts_like_the_file() {
 
     assert_eq!(from_file["zones"][0]["visitors"], 2, "{from_file:#}");
     for key in ["visitors", "entries", "exits", "peak_occupancy"] {
-        assert_eq!(from_rtsp["zones"][0][key], from_file["zones"][0][key], "zone {key}: rtsp {from_rtsp:#}");
+        assert_eq!(
+            from_rtsp["zones"][0][key], from_file["zones"][0][key],
+            "zone {key}: rtsp {from_rtsp:#}"
+        );
     }
     for key in ["in", "out"] {
-        assert_eq!(from_rtsp["lines"][0][key], from_file["lines"][0][key], "line {key}");
+        assert_eq!(
+            from_rtsp["lines"][0][key], from_file["lines"][0][key],
+            "line {key}"
+        );
     }
-    let (f, r) = (from_file["frames"].as_i64().unwrap(), from_rtsp["frames"].as_i64().unwrap());
-    assert!((f - r).abs() <= 2, "every frame arrives over RTSP: file {f}, rtsp {r}");
+    let (f, r) = (
+        from_file["frames"].as_i64().unwrap(),
+        from_rtsp["frames"].as_i64().unwrap(),
+    );
+    assert!(
+        (f - r).abs() <= 2,
+        "every frame arrives over RTSP: file {f}, rtsp {r}"
+    );
 }
 
 #[test]
@@ -79,12 +107,22 @@ fn wrong_rtsp_password_is_an_authentication_error() {
     let server = RtspServer::start(&clip, &["--user", "admin", "--password", "right-one"]);
     let url = server.url.replacen("rtsp://", "rtsp://admin:wrong-one@", 1);
     let out = footfall()
-        .args(["count", "--quiet", "--source", &url, "--model", model().to_str().unwrap()])
+        .args([
+            "count",
+            "--quiet",
+            "--source",
+            &url,
+            "--model",
+            model().to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     let err = stderr(&out);
     let last = err.trim_end().lines().last().unwrap_or_default();
-    assert!(last.starts_with("error: authentication failed for rtsp://admin:***@127.0.0.1:"), "{err}");
+    assert!(
+        last.starts_with("error: authentication failed for rtsp://admin:***@127.0.0.1:"),
+        "{err}"
+    );
     assert!(!err.contains("wrong-one"), "password leaked: {err}");
 }

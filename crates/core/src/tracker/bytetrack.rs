@@ -47,6 +47,10 @@ pub struct ByteTrackConfig {
     /// Nominal frame rate in frames per second: the Kalman filter's time step. Set it to
     /// the analysis rate. Default 10.
     pub frame_rate: f64,
+    /// A matched track is reported only when its filtered box overlaps the detection by
+    /// at least this IoU (0..1, 0 = always). Rejects implausible jumps, such as a box that
+    /// suddenly loses half its height, which supervision also drops. Default 0.5.
+    pub report_min_iou: f32,
 }
 
 impl Default for ByteTrackConfig {
@@ -60,6 +64,7 @@ impl Default for ByteTrackConfig {
             unconfirmed_match_threshold: 0.7,
             lost_track_buffer_s: 1.0,
             frame_rate: 10.0,
+            report_min_iou: 0.5,
         }
     }
 }
@@ -284,9 +289,14 @@ impl ByteTrack {
 
         self.output.clear();
         for track in &self.tracks {
-            if let (Some(id), State::Tracked, true) =
-                (track.id, track.state, track.last_update == frame)
-            {
+            // Reported only when the filtered box agrees with the detection it matched.
+            let consistent = track.predicted_box().iou(&track.bbox) >= cfg.report_min_iou;
+            if let (Some(id), State::Tracked, true, true) = (
+                track.id,
+                track.state,
+                track.last_update == frame,
+                consistent,
+            ) {
                 self.output.push(Track {
                     id,
                     bbox: track.bbox,
@@ -560,6 +570,21 @@ mod tests {
                 assert_eq!(ids(out), vec![1]);
             }
         }
+    }
+
+    #[test]
+    fn implausible_jump_is_tracked_but_not_reported() {
+        let mut tr = tracker();
+        for f in 0..5 {
+            tr.update(f as f64 * 0.1, &[det(100.0, 50.0, 40.0, 100.0, 0.9)]);
+        }
+        // The box suddenly loses 60 % of its height: it still matches (IoU 0.4 x 0.9 score
+        // gives cost 0.64 < 0.8) but the filtered box disagrees with it.
+        let out = tr.update(0.5, &[det(100.0, 50.0, 40.0, 40.0, 0.9)]);
+        assert!(out.is_empty(), "{out:?}");
+        assert!(tr.lost_ids().next().is_none(), "the track itself goes on");
+        let out = tr.update(0.6, &[det(100.0, 50.0, 40.0, 100.0, 0.9)]);
+        assert_eq!(ids(out), vec![1]);
     }
 
     #[test]
