@@ -4,36 +4,42 @@
 Run it with the SYSTEM python (it needs python3-gi, gir1.2-gst-rtsp-server-1.0 and the
 GStreamer good/bad plugins), not with the project venv:
 
-    /usr/bin/python3 tests/support/rtsp_server.py --file ../shared/data/one-by-one-person-detection.mp4 \
+    /usr/bin/python3 tests/support/rtsp_server.py \\
+        --file ../shared/data/one-by-one-person-detection.mp4 \\
         --port 8554 --mount /cam [--loop] [--user U --password P]
 
 Once the server socket is listening it prints exactly one line on stdout (flushed):
 
     READY rtsp://127.0.0.1:8554/cam
 
-(no credentials in it, even with --user/--password). Log lines go to stderr.
+(never with credentials in it). Log lines go to stderr. --port 0 picks a free port; the
+READY line then carries the real one.
 
 Behaviour:
 * No re-encoding: filesrc ! qtdemux ! h264parse ! rtph264pay name=pay0 pt=96. The
   payloader also repeats SPS/PPS in-band before every IDR frame (config-interval=-1) so a
   client that ignores sprop-parameter-sets in the SDP can still decode.
 * Every client gets its own pipeline (the factory is not shared), so each client sees the
-  file from its first frame.
-* Without --loop the client sees the stream end at the end of the file. GStreamer's RTP
-  session does mark the source BYE on EOS, but the RTCP BYE is only scheduled for the next
-  RTCP interval and is not reliably delivered (over RTSP/TCP ffmpeg would otherwise sit
-  waiting forever). So when the media's pipeline posts EOS this server actively ends the
-  session: it sends RTCP BYE itself is not possible from Python, hence it closes the RTSP
-  client connections that use that media (GstRTSPClient.close()). A client reading over
-  RTSP-interleaved TCP sees the connection close and ends; ffmpeg
-  `-rtsp_transport tcp -i rtsp://... -f null -` exits by itself with status 0 after
-  reading every frame. See handle_eos() below.
-* With --loop the file is replayed forever: the EOS coming out of h264parse is dropped
-  by a pad probe and a non-flushing seek back to 0 is issued, so running time (and thus
-  the RTP timestamps) keep increasing across the loop and the client sees one endless
-  stream.
+  file from its first frame. Frames are sent in real time (the server paces by timestamp).
+* End of file without --loop: the client sees the stream end. Checked with ffmpeg 5.1 and
+  GStreamer 1.22: when the pipeline reaches EOS, GStreamer's RTP session sends an RTCP BYE
+  (over the interleaved TCP channel, or the RTCP UDP port); ffmpeg logs
+  "Received BYE for stream 0 (1/1)", treats it as end of file and
+  `ffmpeg -rtsp_transport tcp -i rtsp://... -f null -` exits by itself with status 0
+  after decoding every frame (101 of 101 for a 10 s cut). No extra step is needed for
+  ffmpeg. For clients that ignore RTCP BYE, this server additionally closes the RTSP
+  connection of every client whose session uses the finished media one second after the
+  EOS (FileMedia.do_handle_message / _close_clients), so such a client sees the TCP
+  connection close (checked with a raw socket client: closed 10.2 s after PLAY).
+* --loop replays the file forever as one endless stream with increasing timestamps. It
+  does NOT seek the serving pipeline: a non-flushing seek after EOS does nothing (every
+  pad that saw EOS refuses data until a flush) and a flushing seek restarts running time,
+  so RTP timestamps would jump back. Instead the serving pipeline is
+  appsrc ! h264parse ! rtph264pay and a private reader pipeline per client
+  (filesrc ! qtdemux ! h264parse ! appsink) feeds it the same compressed access units,
+  rewinding the reader at its end and shifting timestamps by the file duration.
 * --user/--password enable RTSP basic authentication; a client without or with wrong
-  credentials gets "401 Unauthorized".
+  credentials gets "401 Unauthorized" (ffmpeg: "method DESCRIBE failed: 401 Unauthorized").
 * SIGTERM or SIGINT stop the main loop, close all client connections and exit with 0.
 """
 
@@ -41,16 +47,20 @@ import argparse
 import os
 import signal
 import sys
+import threading
 
 import gi
 
 gi.require_version("Gst", "1.0")
+gi.require_version("GstApp", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstApp, GstRtspServer  # noqa: E402,F401
 
 # Must run before the RTSPMedia subclass below is defined: registering the subclass reads
 # the "handle-message" signal, whose GstMessage parameter type only exists after Gst.init.
 Gst.init(None)
+
+CLOSE_AFTER_EOS_MS = 1000
 
 
 def log(msg):
@@ -58,66 +68,37 @@ def log(msg):
 
 
 class FileMedia(GstRtspServer.RTSPMedia):
-    """One media (= one pipeline) per client; ends the sessions at end of file."""
+    """One media (= one pipeline) per client; ends the client's connection at EOS."""
 
-    server = None  # set by main(); class attribute because the factory constructs us
+    server = None  # set by main(); the factory constructs instances itself
 
     def do_handle_message(self, message):
-        if message.type == Gst.MessageType.EOS and not os.environ.get("RTSP_SERVER_NO_EOS_CLOSE"):
-            # Let the base class do its own bookkeeping first, then end the sessions
-            # from the main loop (we may be inside the media's bus dispatch).
-            ret = GstRtspServer.RTSPMedia.do_handle_message(self, message)
-            GLib.idle_add(self.handle_eos)
-            return ret
-        return GstRtspServer.RTSPMedia.do_handle_message(self, message)
-
-    def handle_eos(self):
-        """End of file without --loop: close every client whose session uses this media.
-
-        Give the last packets a moment to leave the socket buffers before closing, so
-        the client still receives the final frames.
-        """
-        log("end of file reached, closing the client session(s)")
-        GLib.timeout_add(300, self._close_clients)
-        return GLib.SOURCE_REMOVE
+        ret = GstRtspServer.RTSPMedia.do_handle_message(self, message)
+        if message.type == Gst.MessageType.EOS:
+            # GStreamer has already sent RTCP BYE; give clients that honour it time to
+            # finish, then close the connection for those that do not.
+            log("end of file reached")
+            GLib.timeout_add(CLOSE_AFTER_EOS_MS, self._close_clients)
+        return ret
 
     def _close_clients(self):
         me = self
 
-        def session_uses_me(session):
-            found = []
+        def client_filter(_server, client, _user):
+            uses_me = []
 
             def media_filter(_session, sess_media, _user):
                 if sess_media.get_media() == me:
-                    found.append(True)
+                    uses_me.append(True)
                 return GstRtspServer.RTSPFilterResult.KEEP
 
-            session.filter(media_filter, None)
-            return bool(found)
-
-        def client_filter(_server, client, _user):
-            pool = client.get_session_pool()
-            if pool is None:
-                return GstRtspServer.RTSPFilterResult.KEEP
-            hit = []
-
-            def pool_filter(_pool, session, _user):
-                if session_uses_me(session):
-                    hit.append(session)
+            def session_filter(_client, session, _user):
+                session.filter(media_filter, None)
                 return GstRtspServer.RTSPFilterResult.KEEP
 
-            pool.filter(pool_filter, None)
-            # Only sessions owned by this client count: a client's sessions are
-            # reachable through client.session_filter.
-            own = []
-
-            def own_filter(_client, session, _user):
-                if session in hit:
-                    own.append(session)
-                return GstRtspServer.RTSPFilterResult.KEEP
-
-            client.session_filter(own_filter, None)
-            if own:
+            client.session_filter(session_filter, None)
+            if uses_me:
+                log("closing the connection of a client at end of file")
                 client.close()
             return GstRtspServer.RTSPFilterResult.KEEP
 
@@ -126,39 +107,78 @@ class FileMedia(GstRtspServer.RTSPMedia):
         return GLib.SOURCE_REMOVE
 
 
-def make_loop_probe():
-    """Pad probe for h264parse's src pad: turn EOS into a seek back to the start."""
+class LoopFeeder:
+    """Feeds one serving pipeline's appsrc from a private reader pipeline, forever."""
 
-    def probe(pad, info):
-        event = info.get_event()
-        if event is None or event.type != Gst.EventType.EOS:
-            return Gst.PadProbeReturn.OK
-        element = pad.get_parent_element()
-        pipeline = element
-        while pipeline.get_parent() is not None:
-            pipeline = pipeline.get_parent()
+    def __init__(self, path, appsrc):
+        self.appsrc = appsrc
+        self.lock = threading.Lock()
+        self.offset = 0  # ns added to every timestamp of the current pass
+        self.pass_end = 0  # largest pts+duration seen in the current pass, in ns
+        self.stopped = False
+        self.reader = Gst.parse_launch(
+            f'filesrc location="{_escape(path)}" ! qtdemux ! h264parse '
+            "! video/x-h264,stream-format=avc,alignment=au "
+            "! appsink name=sink sync=false max-buffers=8"
+        )
+        self.sink = self.reader.get_by_name("sink")
+        self.reader.set_state(Gst.State.PAUSED)
+        self.reader.get_state(Gst.CLOCK_TIME_NONE)
+        self.reader.set_state(Gst.State.PLAYING)
+        caps = self.sink.get_static_pad("sink").get_current_caps()
+        if caps is None:
+            caps = self.sink.pull_preroll().get_caps()
+        appsrc.set_property("caps", caps)
+        appsrc.set_property("format", Gst.Format.TIME)
+        appsrc.set_property("is-live", False)
+        appsrc.connect("need-data", self.on_need_data)
 
-        def rewind():
-            # Non-flushing: the new segment's base continues from the current running
-            # time, so timestamps keep increasing. Seek the demuxer directly (seeking
-            # the pipeline would also hit the RTSP media's own bookkeeping).
-            demux = pipeline.get_by_name("demux")
-            ok = demux.send_event(Gst.Event.new_seek(
-                1.0, Gst.Format.TIME, Gst.SeekFlags.ACCURATE,
-                Gst.SeekType.SET, 0, Gst.SeekType.NONE, -1))
-            log(f"loop: rewound to start ({'ok' if ok else 'FAILED'})")
-            return GLib.SOURCE_REMOVE
+    def _rewind(self):
+        self.offset += self.pass_end
+        self.pass_end = 0
+        ok = self.reader.seek_simple(Gst.Format.TIME, Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT, 0)
+        self.reader.get_state(Gst.CLOCK_TIME_NONE)
+        log(f"loop: rewound to start ({'ok' if ok else 'FAILED'})")
 
-        GLib.idle_add(rewind)
-        return Gst.PadProbeReturn.DROP
+    def on_need_data(self, appsrc, _length):
+        with self.lock:
+            if self.stopped:
+                return
+            sample = self.sink.try_pull_sample(5 * Gst.SECOND)
+            if sample is None:
+                if not self.sink.is_eos():
+                    log("loop: reader produced nothing")
+                    appsrc.end_of_stream()
+                    return
+                self._rewind()
+                sample = self.sink.try_pull_sample(5 * Gst.SECOND)
+                if sample is None:
+                    log("loop: reader produced nothing after rewind")
+                    appsrc.end_of_stream()
+                    return
+            buf = sample.get_buffer().copy()
+            dur = buf.duration if buf.duration != Gst.CLOCK_TIME_NONE else 0
+            if buf.pts != Gst.CLOCK_TIME_NONE:
+                self.pass_end = max(self.pass_end, buf.pts + dur)
+                buf.pts += self.offset
+            if buf.dts != Gst.CLOCK_TIME_NONE:
+                buf.dts += self.offset
+            appsrc.push_buffer(buf)
 
-    return probe
+    def stop(self):
+        with self.lock:
+            self.stopped = True
+            self.reader.set_state(Gst.State.NULL)
+
+
+def _escape(path):
+    return path.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description="Serve an H.264 .mp4 over RTSP on 127.0.0.1.")
     ap.add_argument("--file", required=True, help="H.264 .mp4 file to serve")
-    ap.add_argument("--port", type=int, default=8554)
+    ap.add_argument("--port", type=int, default=8554, help="TCP port (0: any free port)")
     ap.add_argument("--mount", default="/cam", help="mount point, e.g. /cam")
     ap.add_argument("--loop", action="store_true", help="replay the file forever")
     ap.add_argument("--user", help="basic auth user name (needs --password)")
@@ -173,37 +193,43 @@ def main():
     mount = args.mount if args.mount.startswith("/") else "/" + args.mount
 
     loop = GLib.MainLoop()
-
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service(str(args.port))
     FileMedia.server = server
 
     factory = GstRtspServer.RTSPMediaFactory()
-    location = path.replace("\\", "\\\\").replace('"', '\\"')
-    factory.set_launch(
-        f'( filesrc location="{location}" ! qtdemux name=demux ! h264parse name=parse '
-        "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
-    )
-    factory.set_shared(False)  # one pipeline per client: everyone starts at frame 0
-    factory.set_eos_shutdown(False)
-    factory.set_media_gtype(FileMedia)
-
     if args.loop:
+        factory.set_launch(
+            "( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+        feeders = {}
 
         def on_media_configure(_factory, media):
-            parse = media.get_element().get_by_name("parse")
-            parse.get_static_pad("src").add_probe(
-                Gst.PadProbeType.EVENT_DOWNSTREAM, make_loop_probe())
+            feeder = LoopFeeder(path, media.get_element().get_by_name("src"))
+            feeders[id(media)] = feeder
+
+            def on_unprepared(m):
+                f = feeders.pop(id(m), None)
+                if f is not None:
+                    f.stop()
+
+            media.connect("unprepared", on_unprepared)
 
         factory.connect("media-configure", on_media_configure)
+    else:
+        factory.set_launch(
+            f'( filesrc location="{_escape(path)}" ! qtdemux ! h264parse '
+            "! rtph264pay name=pay0 pt=96 config-interval=-1 )"
+        )
+        factory.set_media_gtype(FileMedia)
+    factory.set_shared(False)  # one pipeline per client: everyone starts at frame 0
 
     if args.user is not None:
         auth = GstRtspServer.RTSPAuth()
         token = GstRtspServer.RTSPToken()
         token.set_string("media.factory.role", args.user)
-        basic = GstRtspServer.RTSPAuth.make_basic(args.user, args.password)
-        auth.add_basic(basic, token)
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic(args.user, args.password), token)
         server.set_auth(auth)
         permissions = GstRtspServer.RTSPPermissions()
         permissions.add_permission_for_role(args.user, "media.factory.access", True)
@@ -232,8 +258,12 @@ def main():
     print(f"READY rtsp://127.0.0.1:{server.get_bound_port()}{mount}", flush=True)
     loop.run()
 
-    # Close remaining clients so their pipelines are torn down before we exit.
-    server.client_filter(lambda _s, client, _u: (client.close(), GstRtspServer.RTSPFilterResult.KEEP)[1], None)
+    # Close the remaining clients so their pipelines are torn down before exiting.
+    def close_all(_server, client, _user):
+        client.close()
+        return GstRtspServer.RTSPFilterResult.KEEP
+
+    server.client_filter(close_all, None)
     ctx = GLib.MainContext.default()
     while ctx.iteration(False):
         pass

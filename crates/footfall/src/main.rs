@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Count people crossing lines and visiting zones in a video, stream or image folder.
-    Count(cmds::count::Args),
+    Count(Box<cmds::count::Args>),
     /// Track MOTChallenge public detections (det.txt) and write MOT-format tracks.
     Track(cmds::track::Args),
     /// Check that ffmpeg, ONNX Runtime and the model are usable, and say how to fix them.
@@ -33,7 +33,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
     let result = match cli.command {
-        Command::Count(args) => cmds::count::run(args),
+        Command::Count(args) => cmds::count::run(*args),
         Command::Track(args) => cmds::track::run(args),
         Command::Doctor(args) => cmds::doctor::run(args),
         Command::BenchDetector(args) => cmds::bench::run(args),

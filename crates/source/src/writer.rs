@@ -2,9 +2,9 @@
 
 use crate::error::SourceError;
 use footfall_core::frame::Frame;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 
 /// An H.264 MP4 (or whatever the extension implies) encoded by an ffmpeg child.
 pub struct VideoWriter {
@@ -88,21 +88,17 @@ impl VideoWriter {
     /// Closes the input and waits for the encoder to write the file.
     pub fn finish(mut self) -> Result<(), SourceError> {
         drop(self.stdin.take());
-        let out = std::mem::replace(&mut self.child, Command::new("true").spawn().expect("true"))
-            .wait_with_output()
-            .map_err(|e| SourceError::Io {
-                url: self.path.display().to_string(),
-                source: e,
-            })?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(SourceError::Ffmpeg {
-                url: self.path.display().to_string(),
-                status: out.status.to_string(),
-                detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            })
+        // With -loglevel error, stderr stays far below a pipe buffer: reading it after the
+        // frames were written cannot deadlock.
+        let mut stderr = Vec::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            let _ = pipe.read_to_end(&mut stderr);
         }
+        let status = self.child.wait().map_err(|e| SourceError::Io {
+            url: self.path.display().to_string(),
+            source: e,
+        })?;
+        check_exit(status, &stderr, &self.path)
     }
 }
 
@@ -148,13 +144,17 @@ pub fn write_image(program: &Path, path: &Path, frame: &Frame) -> Result<(), Sou
         .write_all(&frame.pixels)
         .map_err(io_err)?;
     let out = child.wait_with_output().map_err(io_err)?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(SourceError::Ffmpeg {
-            url: path.display().to_string(),
-            status: out.status.to_string(),
-            detail: String::from_utf8_lossy(&out.stderr).trim().to_string(),
-        })
+    check_exit(out.status, &out.stderr, path)
+}
+
+/// An encoder's exit: success, or its stderr as the error.
+fn check_exit(status: ExitStatus, stderr: &[u8], path: &Path) -> Result<(), SourceError> {
+    if status.success() {
+        return Ok(());
     }
+    Err(SourceError::Ffmpeg {
+        url: path.display().to_string(),
+        status: status.to_string(),
+        detail: String::from_utf8_lossy(stderr).trim().to_string(),
+    })
 }

@@ -102,66 +102,57 @@ impl ZoneCounter {
         out: &mut Vec<CountEvent>,
     ) {
         let p = bbox.anchor(self.config.anchor);
-        let contains = self.polygon.contains(p);
         let near_edge = self.distance_to_boundary(p) <= self.hysteresis_px;
-        let name = self.config.name.clone();
-        let min_dwell = self.config.min_dwell_s;
-        let member = self.members.get_mut(&track);
-        match member {
-            None => {
-                if contains && !near_edge {
-                    self.members.insert(
-                        track,
-                        Member {
-                            entered_at: t,
-                            earlier_dwell_s: 0.0,
-                            last_seen: t,
-                            inside: true,
-                            visitor: false,
-                            present: true,
-                        },
-                    );
-                    self.counts.entries += 1;
-                    out.push(CountEvent::new(
-                        camera,
-                        EventKind::ZoneEnter,
-                        &name,
-                        track,
-                        t,
-                    ));
-                    self.check_visitor(camera, track, t, min_dwell, out);
-                }
-            }
-            Some(m) => {
-                m.present = true;
-                if m.inside {
-                    if !contains && !near_edge {
-                        m.inside = false;
-                        let stay = (t - m.entered_at).max(0.0);
-                        m.earlier_dwell_s += stay;
-                        self.counts.exits += 1;
-                        self.counts.total_dwell_s += stay;
-                        let mut e = CountEvent::new(camera, EventKind::ZoneExit, &name, track, t);
-                        e.dwell_s = Some(stay);
-                        out.push(e);
-                    } else {
-                        m.last_seen = t;
-                        self.check_visitor(camera, track, t, min_dwell, out);
-                    }
-                } else if contains && !near_edge {
-                    m.inside = true;
-                    m.entered_at = t;
-                    m.last_seen = t;
-                    self.counts.entries += 1;
-                    out.push(CountEvent::new(
-                        camera,
-                        EventKind::ZoneEnter,
-                        &name,
-                        track,
-                        t,
-                    ));
-                    self.check_visitor(camera, track, t, min_dwell, out);
-                }
+        let contains = self.polygon.contains(p);
+        let (clearly_inside, clearly_outside) = (contains && !near_edge, !contains && !near_edge);
+        let m = match self.members.get_mut(&track) {
+            Some(m) => m,
+            // Tracks that never entered are not remembered.
+            None if clearly_inside => self.members.entry(track).or_insert(Member {
+                entered_at: t,
+                earlier_dwell_s: 0.0,
+                last_seen: t,
+                inside: false,
+                visitor: false,
+                present: false,
+            }),
+            None => return,
+        };
+        m.present = true;
+        if m.inside && clearly_outside {
+            out.push(close_stay(
+                &mut self.counts,
+                camera,
+                &self.config.name,
+                track,
+                m,
+                t,
+            ));
+        } else if !m.inside && clearly_inside {
+            m.inside = true;
+            m.entered_at = t;
+            self.counts.entries += 1;
+            out.push(CountEvent::new(
+                camera,
+                EventKind::ZoneEnter,
+                &self.config.name,
+                track,
+                t,
+            ));
+        }
+        if m.inside {
+            m.last_seen = t;
+            let total = m.earlier_dwell_s + (t - m.entered_at).max(0.0);
+            if !m.visitor && total + 1e-9 >= self.config.min_dwell_s {
+                m.visitor = true;
+                self.counts.visitors += 1;
+                out.push(CountEvent::new(
+                    camera,
+                    EventKind::ZoneVisit,
+                    &self.config.name,
+                    track,
+                    t,
+                ));
             }
         }
     }
@@ -182,46 +173,18 @@ impl ZoneCounter {
 
     /// A track the tracker removed: if it was inside, its stay ends when it was last seen.
     pub fn forget(&mut self, camera: &str, track: TrackId, out: &mut Vec<CountEvent>) {
-        let Some(m) = self.members.remove(&track) else {
+        let Some(mut m) = self.members.remove(&track) else {
             return;
         };
         if m.inside {
-            let stay = (m.last_seen - m.entered_at).max(0.0);
-            self.counts.exits += 1;
-            self.counts.total_dwell_s += stay;
-            let mut e = CountEvent::new(
+            let at = m.last_seen;
+            out.push(close_stay(
+                &mut self.counts,
                 camera,
-                EventKind::ZoneExit,
                 &self.config.name,
                 track,
-                m.last_seen,
-            );
-            e.dwell_s = Some(stay);
-            out.push(e);
-        }
-    }
-
-    fn check_visitor(
-        &mut self,
-        camera: &str,
-        track: TrackId,
-        t: f64,
-        min_dwell: f64,
-        out: &mut Vec<CountEvent>,
-    ) {
-        let Some(m) = self.members.get_mut(&track) else {
-            return;
-        };
-        let total = m.earlier_dwell_s + (t - m.entered_at).max(0.0);
-        if !m.visitor && total + 1e-9 >= min_dwell {
-            m.visitor = true;
-            self.counts.visitors += 1;
-            out.push(CountEvent::new(
-                camera,
-                EventKind::ZoneVisit,
-                &self.config.name,
-                track,
-                t,
+                &mut m,
+                at,
             ));
         }
     }
@@ -232,6 +195,25 @@ impl ZoneCounter {
             .map(|i| point_segment_distance(p, Segment::new(v[i], v[(i + 1) % v.len()])))
             .fold(f32::INFINITY, f32::min)
     }
+}
+
+/// Ends `m`'s current stay at `at` and returns its exit event.
+fn close_stay(
+    counts: &mut ZoneCounts,
+    camera: &str,
+    zone: &str,
+    track: TrackId,
+    m: &mut Member,
+    at: f64,
+) -> CountEvent {
+    let stay = (at - m.entered_at).max(0.0);
+    m.inside = false;
+    m.earlier_dwell_s += stay;
+    counts.exits += 1;
+    counts.total_dwell_s += stay;
+    let mut e = CountEvent::new(camera, EventKind::ZoneExit, zone, track, at);
+    e.dwell_s = Some(stay);
+    e
 }
 
 fn point_segment_distance(p: Point, s: Segment) -> f32 {
