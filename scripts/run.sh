@@ -15,5 +15,5 @@ MODEL="${FOOTFALL_MODEL:-$ROOT/../shared/models/yolox_nano.onnx}"
 mkdir -p out
 "$CARGO_TARGET_DIR/release/footfall" doctor --model "$MODEL"
 exec "$CARGO_TARGET_DIR/release/footfall" count --source "$VIDEO" --model "$MODEL" \
-  --zone "table:0.01,0.01,0.99,0.01,0.99,0.99,0.01,0.99" \
+  --zone "table:0.45,0.60,0.75,0.60,0.75,0.97,0.45,0.97" \
   --annotate out/annotated.mp4 --events out/events.csv "$@"

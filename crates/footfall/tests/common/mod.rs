@@ -31,7 +31,7 @@ pub fn model() -> PathBuf {
 }
 
 /// The zone around the table in the shared video (normalised), where each visitor stands.
-pub const TABLE_ZONE: &str = "table:0.01,0.01,0.99,0.01,0.99,0.99,0.01,0.99";
+pub const TABLE_ZONE: &str = "table:0.45,0.60,0.75,0.60,0.75,0.97,0.45,0.97";
 
 /// `footfall` with ORT_DYLIB_PATH pointing at the project's ONNX Runtime when the caller
 /// did not set it (scripts/setup.sh puts it in .cache/onnxruntime).
