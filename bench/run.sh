@@ -10,8 +10,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh --dev
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/footfall-target}"
-export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ROOT/.cache/onnxruntime/libonnxruntime.so}"
+. "$ROOT/scripts/env.sh"
 cargo build --release --locked -p footfall
 FF="$CARGO_TARGET_DIR/release/footfall"
 PY="$ROOT/.venv/bin/python"

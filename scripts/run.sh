@@ -7,8 +7,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/footfall-target}"
-export ORT_DYLIB_PATH="${ORT_DYLIB_PATH:-$ROOT/.cache/onnxruntime/libonnxruntime.so}"
+. "$ROOT/scripts/env.sh"
 cargo build --release --locked -p footfall
 VIDEO="${FOOTFALL_DEMO_VIDEO:-$ROOT/../shared/data/one-by-one-person-detection.mp4}"
 MODEL="${FOOTFALL_MODEL:-$ROOT/../shared/models/yolox_nano.onnx}"
