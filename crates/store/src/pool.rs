@@ -1,0 +1,171 @@
+//! Connecting, migrating and dispatching to the backend.
+
+use crate::{Result, StoreError};
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// Which database a [`Store`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Pool tuning. Defaults suit one box.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Largest number of open connections. SQLite serialises writers anyway; extra
+    /// connections serve concurrent readers (WAL).
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before failing.
+    pub acquire_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same body against whichever pool the store holds. The body is type-checked
+/// once per backend, so one query text and one row mapping serve both.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.pool {
+            crate::pool::Pool::Sqlite($pool) => $body,
+            crate::pool::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// The database handle shared by the whole process (cheap to clone).
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) pool: Pool,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({:?})", self.backend())
+    }
+}
+
+impl Store {
+    /// Opens a pool for `url`: `sqlite://PATH` (file created if missing) or
+    /// `postgres://...`. Does not migrate; call [`Store::migrate`].
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
+        if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)
+                .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL is durable across application crashes in WAL mode; only an OS
+                // crash can lose the last transactions.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            Ok(Store { pool: Pool::Sqlite(pool) })
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
+                .application_name("footfall")
+                .options([("timezone", "UTC")]);
+            let pool = PgPoolOptions::new()
+                .max_connections(options.max_connections)
+                .acquire_timeout(options.acquire_timeout)
+                .connect_with(connect)
+                .await?;
+            Ok(Store { pool: Pool::Postgres(pool) })
+        } else {
+            Err(StoreError::InvalidUrl(
+                "expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    fn migrator(&self) -> &'static Migrator {
+        match self.pool {
+            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
+            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    /// Applies every pending migration; returns how many were applied.
+    pub async fn migrate(&self) -> Result<usize> {
+        let before = self.applied_migrations().await?;
+        on_pool!(self, |pool| self.migrator().run(pool).await)?;
+        let after = self.applied_migrations().await?;
+        if self.backend() == Backend::Postgres {
+            self.ensure_partitions(chrono::Utc::now(), crate::partitions::MONTHS_AHEAD).await?;
+        }
+        Ok(after.saturating_sub(before))
+    }
+
+    async fn applied_migrations(&self) -> Result<usize> {
+        let exists: bool = on_pool!(self, |pool| {
+            let sql = match self.backend() {
+                Backend::Sqlite => {
+                    "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+                }
+                Backend::Postgres => "SELECT to_regclass('_sqlx_migrations') IS NOT NULL",
+            };
+            sqlx::query_scalar(sql).fetch_one(pool).await
+        })?;
+        if !exists {
+            return Ok(0);
+        }
+        let n: i64 = on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM _sqlx_migrations WHERE success"
+        )
+        .fetch_one(pool)
+        .await)?;
+        Ok(n as usize)
+    }
+
+    /// Number of migrations this build knows that the database has not applied.
+    pub async fn pending_migrations(&self) -> Result<usize> {
+        let known = self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).count();
+        Ok(known.saturating_sub(self.applied_migrations().await?))
+    }
+
+    /// Cheap round trip for readiness checks.
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// (size, idle) of the connection pool, for metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        on_pool!(self, |pool| (pool.size(), pool.num_idle()))
+    }
+
+    /// Closes every connection after in-flight queries finish (graceful shutdown).
+    pub async fn close(&self) {
+        on_pool!(self, |pool| pool.close().await)
+    }
+}
