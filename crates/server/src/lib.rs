@@ -1,1 +1,174 @@
+//! Footfall platform server: REST (/api/v1), GraphQL (/api/graphql), OpenAPI
+//! (/api/openapi.json), health and Prometheus metrics, on one [`footfall_store::Store`].
+//!
+//! Layout: `routes/` (one module per domain, with [`routes::ENDPOINTS`] as the single list
+//! of operations and their access rules), `auth/` (passwords, tokens, the `Caller`
+//! extractor), `error` (the one error type and its HTTP mapping), `config`, `telemetry`
+//! (metrics, request ids, background log writer), `crypto` and `stream_url` (secrets at
+//! rest), `testutil` (a real server on port 0 with a fresh database).
 
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod graphql;
+pub mod mail;
+pub mod openapi;
+pub mod rate_limit;
+pub mod routes;
+pub mod state;
+pub mod stream_url;
+pub mod telemetry;
+pub mod testutil;
+pub mod validate;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use config::Config;
+use footfall_store::{Store, StoreOptions};
+use state::{AppState, Services};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Opens the configured database (creating the data dir for SQLite) and migrates it.
+pub async fn open_store(config: &Config) -> Result<Store, String> {
+    let url = config.database.resolved_url();
+    if url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.database.data_dir)
+            .map_err(|e| format!("cannot create data dir {}: {e}", config.database.data_dir.display()))?;
+    }
+    let options = StoreOptions { max_connections: config.database.max_connections, ..Default::default() };
+    let store = Store::connect(&url, &options)
+        .await
+        .map_err(|e| format!("cannot open database {}: {e}", footfall_source::url::mask_credentials(&url)))?;
+    let applied = store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, backend = ?store.backend(), "database migrated");
+    }
+    Ok(store)
+}
+
+/// The one-time setup token, while no user exists (see POST /api/v1/auth/setup).
+pub fn setup_token(_state: &AppState) -> Option<String> {
+    SETUP_TOKEN.get().and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).clone())
+}
+
+static SETUP_TOKEN: OnceLock<Mutex<Option<String>>> = OnceLock::new();
+
+/// Creates a fresh setup token when the database has no user; returns it.
+async fn prepare_setup(state: &AppState) -> Option<String> {
+    let users = state.store.count_users().await.ok()?;
+    let slot = SETUP_TOKEN.get_or_init(|| Mutex::new(None));
+    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
+    if users > 0 {
+        *guard = None;
+        return None;
+    }
+    let token = guard.get_or_insert_with(|| crypto::random_token(24)).clone();
+    Some(token)
+}
+
+/// The full application: routes, telemetry, limits, security headers.
+pub fn app(state: AppState) -> Router {
+    let config = &state.config.server;
+    let mut router = routes::router(&state)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), telemetry::track))
+        .fallback(|| async { error::ApiError::not_found("route") })
+        .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_s),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("cache-control"),
+            HeaderValue::from_static("no-store"),
+        ));
+    if !config.cors_origins.is_empty() {
+        let origins: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| o.parse().ok()).collect();
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods(tower_http::cors::Any)
+                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE]),
+        );
+    }
+    router.with_state(state)
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    /// Set while the database has no user: give it to POST /api/v1/auth/setup.
+    pub setup_token: Option<String>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    maintenance: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Serves on `listener` until [`Server::shutdown`].
+    pub async fn start(config: Config, services: Services, listener: tokio::net::TcpListener) -> Result<Server, String> {
+        let state = AppState::new(config, services).await?;
+        let setup_token = prepare_setup(&state).await;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        let maintenance = tokio::spawn(maintenance(state.clone()));
+        tracing::info!(%addr, backend = ?state.store.backend(), "footfall server listening");
+        Ok(Server { addr, state, setup_token, stop, task, maintenance })
+    }
+
+    /// Graceful shutdown: stop accepting, let in-flight requests finish, flush queued
+    /// log rows, close the database.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(());
+        match self.task.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "server stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "server task failed"),
+        }
+        self.maintenance.abort();
+        self.state.logs.flush().await;
+        self.state.store.close().await;
+        tracing::info!("footfall server stopped");
+    }
+}
+
+/// Daily: monthly partitions ahead (PostgreSQL).
+async fn maintenance(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(24 * 3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.store.ensure_partitions(state.clock.now(), 3).await {
+            tracing::warn!(error = %e, "partition maintenance failed");
+        }
+    }
+}
+
+/// Default services for `footfall serve`: system clock, SMTP if configured else log.
+pub fn default_services(config: &Config, store: Store) -> Result<Services, String> {
+    let mailer: Arc<dyn mail::Mailer> = match &config.mail.smtp_url {
+        Some(url) => Arc::new(mail::SmtpMailer::new(url.expose(), &config.mail.from)?),
+        None => Arc::new(mail::LogMailer),
+    };
+    Ok(Services { store, mailer, clock: Arc::new(clock::SystemClock) })
+}

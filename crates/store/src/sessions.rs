@@ -184,6 +184,18 @@ impl Store {
         Ok(())
     }
 
+    /// The user of an unused, unexpired token, without using it.
+    pub async fn user_token_owner(&self, purpose: TokenPurpose, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT user_id FROM user_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
+        )
+        .bind(token_hash)
+        .bind(purpose.as_str())
+        .bind(db_time(now))
+        .fetch_optional(pool)
+        .await)?)
+    }
+
     /// Marks an unused, unexpired token as used and returns its user; `None` if the
     /// token is unknown, used, expired or for another purpose.
     pub async fn consume_user_token(

@@ -1,0 +1,374 @@
+//! Server configuration: a TOML file layered under `FOOTFALL_SECTION__FIELD`
+//! environment variables (e.g. `FOOTFALL_DATABASE__URL=postgres://...`,
+//! `FOOTFALL_SERVER__BIND=0.0.0.0:8080`). Every section rejects unknown fields so a
+//! typo is an error, not a silently ignored setting. Each field documents its default.
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A value that must never be printed: Debug and Serialize show `***`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("***")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub cameras: CamerasConfig,
+    pub mail: MailConfig,
+    pub logging: LoggingConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address. Default `127.0.0.1:8080` (loopback: expose deliberately).
+    pub bind: SocketAddr,
+    /// Base URL users reach the server at, used in e-mailed links.
+    /// Default `http://localhost:8080`.
+    pub public_url: String,
+    /// Origins allowed by CORS. Default empty (same-origin only).
+    pub cors_origins: Vec<String>,
+    /// Seconds a request may run before it is answered 503. Default 30.
+    pub request_timeout_s: u64,
+    /// Largest request body in bytes. Default 4 MiB (an ingest batch of ~10,000 rows).
+    pub max_body_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    /// Default false.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".parse().expect("valid default"),
+            public_url: "http://localhost:8080".into(),
+            cors_origins: Vec::new(),
+            request_timeout_s: 30,
+            max_body_bytes: 4 << 20,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://USER:PASS@HOST/DB`. Default: SQLite file
+    /// `footfall.db` in `data_dir`.
+    pub url: Option<Secret>,
+    /// Folder for the SQLite file and generated secrets. Default `data`.
+    pub data_dir: PathBuf,
+    /// Connection pool size. Default 16.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig { url: None, data_dir: PathBuf::from("data"), max_connections: 16 }
+    }
+}
+
+impl DatabaseConfig {
+    /// The URL to connect to (the SQLite default resolved against `data_dir`).
+    pub fn resolved_url(&self) -> String {
+        match &self.url {
+            Some(url) => url.expose().to_string(),
+            None => format!("sqlite://{}", self.data_dir.join("footfall.db").display()),
+        }
+    }
+}
+
+/// One HMAC-SHA256 signing key for access tokens.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtKey {
+    /// Key id written to each token's `kid` header, so keys can rotate: tokens signed
+    /// with an older key stay valid while that key is listed.
+    pub id: String,
+    /// At least 32 bytes of secret.
+    pub secret: Secret,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Signing keys. The first signs new tokens; all verify. Default: one key generated
+    /// on first start and kept in `DATA_DIR/secrets.toml`.
+    pub jwt_keys: Vec<JwtKey>,
+    /// Access token lifetime in seconds. Default 900 (15 minutes).
+    pub access_token_ttl_s: i64,
+    /// Refresh token (session) lifetime in seconds; each refresh extends it. Default
+    /// 2,592,000 (30 days).
+    pub refresh_token_ttl_s: i64,
+    /// Minimum password length in characters. Default 10.
+    pub password_min_length: usize,
+    /// Consecutive failed logins that lock an account. Default 5.
+    pub lockout_threshold: i32,
+    /// Lockout duration in seconds. Default 900.
+    pub lockout_s: i64,
+    /// Login attempts allowed per client IP per minute. Default 20.
+    pub login_per_ip_per_minute: u32,
+    /// Registrations allowed per client IP per hour. Default 10.
+    pub register_per_ip_per_hour: u32,
+    /// Anyone may register (as role `user`... or `viewer`, see `register_role`).
+    /// Default true.
+    pub allow_registration: bool,
+    /// Role given to self-registered accounts. Default `viewer`.
+    pub register_role: footfall_store::Role,
+    /// argon2id memory cost in KiB. Default 19,456 (OWASP's 19 MiB minimum).
+    pub argon2_memory_kib: u32,
+    /// argon2id passes. Default 2.
+    pub argon2_iterations: u32,
+    /// E-mail verification / password reset link lifetime in seconds. Default 86,400 / 3,600.
+    pub verify_token_ttl_s: i64,
+    pub reset_token_ttl_s: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            jwt_keys: Vec::new(),
+            access_token_ttl_s: 900,
+            refresh_token_ttl_s: 30 * 86_400,
+            password_min_length: 10,
+            lockout_threshold: 5,
+            lockout_s: 900,
+            login_per_ip_per_minute: 20,
+            register_per_ip_per_hour: 10,
+            allow_registration: true,
+            register_role: footfall_store::Role::Viewer,
+            argon2_memory_kib: 19_456,
+            argon2_iterations: 2,
+            verify_token_ttl_s: 86_400,
+            reset_token_ttl_s: 3_600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CamerasConfig {
+    /// Stream URL schemes accepted by the API. Default rtsp, rtsps, http, https.
+    /// Add `file` to allow paths on the server's disk.
+    pub allowed_schemes: Vec<String>,
+    /// AES-256-GCM key (base64 of 32 bytes) that encrypts stream credentials at rest.
+    /// Default: generated on first start and kept in `DATA_DIR/secrets.toml`.
+    pub credentials_key: Option<Secret>,
+}
+
+impl Default for CamerasConfig {
+    fn default() -> Self {
+        CamerasConfig {
+            allowed_schemes: ["rtsp", "rtsps", "http", "https"].map(String::from).to_vec(),
+            credentials_key: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    /// SMTP server, `smtp://USER:PASS@HOST:PORT`. Default none: mails are written to
+    /// the log instead (links included, so a single-box operator can still verify).
+    pub smtp_url: Option<Secret>,
+    /// Sender address. Default `footfall@localhost`.
+    pub from: String,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig { smtp_url: None, from: "footfall@localhost".into() }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// `json` (one object per line, with request ids) or `text`. Default `json`.
+    pub format: String,
+    /// tracing filter, e.g. `info,footfall_server=debug`. Default `info`.
+    pub level: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        LoggingConfig { format: "json".into(), level: "info".into() }
+    }
+}
+
+/// Why a configuration could not be loaded; names the file or variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+impl Config {
+    /// Loads `file` (if given) and applies `FOOTFALL_*` overrides from `env`.
+    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let mut tree = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+                text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid {
+                    origin: path.display().to_string(),
+                    message: e.to_string(),
+                })?
+            }
+            None => toml::Table::new(),
+        };
+        let mut origin = file.map(|p| p.display().to_string()).unwrap_or_else(|| "defaults".into());
+        let mut overrides: Vec<(String, String)> =
+            env.into_iter().filter(|(k, _)| k.starts_with("FOOTFALL_") && k.contains("__")).collect();
+        overrides.sort();
+        for (key, value) in overrides {
+            let path: Vec<String> =
+                key["FOOTFALL_".len()..].split("__").map(|p| p.to_ascii_lowercase()).collect();
+            set_path(&mut tree, &path, parse_env_value(&value)).map_err(|message| ConfigError::Invalid {
+                origin: key.clone(),
+                message,
+            })?;
+            origin = format!("{origin} + environment");
+        }
+        let config: Config = toml::Value::Table(tree)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid { origin, message: e.message().to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &str, message: &str| {
+            Err(ConfigError::Invalid { origin: field.to_string(), message: message.to_string() })
+        };
+        if self.auth.access_token_ttl_s < 30 || self.auth.access_token_ttl_s > 86_400 {
+            return bad("auth.access_token_ttl_s", "must be between 30 and 86400 seconds");
+        }
+        if self.auth.refresh_token_ttl_s < self.auth.access_token_ttl_s {
+            return bad("auth.refresh_token_ttl_s", "must be at least auth.access_token_ttl_s");
+        }
+        if self.auth.password_min_length < 8 {
+            return bad("auth.password_min_length", "must be at least 8");
+        }
+        if self.auth.lockout_threshold < 1 {
+            return bad("auth.lockout_threshold", "must be at least 1");
+        }
+        for (i, key) in self.auth.jwt_keys.iter().enumerate() {
+            if key.secret.expose().len() < 32 {
+                return bad(&format!("auth.jwt_keys[{i}].secret"), "must be at least 32 bytes");
+            }
+        }
+        if self.logging.format != "json" && self.logging.format != "text" {
+            return bad("logging.format", "must be json or text");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        Ok(())
+    }
+}
+
+/// Environment values are TOML literals when they parse as one (`true`, `5`,
+/// `["a","b"]`), strings otherwise.
+fn parse_env_value(value: &str) -> toml::Value {
+    format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()))
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    match path {
+        [] => Err("empty key".into()),
+        [last] => {
+            table.insert(last.clone(), value);
+            Ok(())
+        }
+        [head, rest @ ..] => {
+            let entry = table.entry(head.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            match entry {
+                toml::Value::Table(t) => set_path(t, rest, value),
+                _ => Err(format!("{head} is not a section")),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = Config::load(None, env(&[])).unwrap();
+        assert_eq!(c.server.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.auth.access_token_ttl_s, 900);
+        assert!(c.database.resolved_url().starts_with("sqlite://data"));
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("footfall.toml");
+        std::fs::write(&file, "[server]\nbind = \"0.0.0.0:9000\"\n[auth]\nlockout_threshold = 3\n").unwrap();
+        let c = Config::load(
+            Some(&file),
+            env(&[
+                ("FOOTFALL_AUTH__LOCKOUT_THRESHOLD", "7"),
+                ("FOOTFALL_DATABASE__URL", "postgres://u:pw@db/footfall"),
+                ("FOOTFALL_CAMERAS__ALLOWED_SCHEMES", "[\"rtsp\"]"),
+                ("UNRELATED", "x"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.bind.port(), 9000);
+        assert_eq!(c.auth.lockout_threshold, 7);
+        assert_eq!(c.cameras.allowed_schemes, vec!["rtsp"]);
+        assert_eq!(c.database.resolved_url(), "postgres://u:pw@db/footfall");
+        let printed = format!("{c:?} {}", toml::to_string(&c).unwrap());
+        assert!(!printed.contains("pw@"), "secrets are never printed: {printed}");
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_name_the_field() {
+        let e = Config::load(None, env(&[("FOOTFALL_SERVER__BINDD", "x")])).unwrap_err().to_string();
+        assert!(e.contains("bindd"), "{e}");
+        let e = Config::load(None, env(&[("FOOTFALL_AUTH__ACCESS_TOKEN_TTL_S", "5")])).unwrap_err().to_string();
+        assert!(e.contains("auth.access_token_ttl_s"), "{e}");
+        let e = Config::load(None, env(&[("FOOTFALL_AUTH__REGISTER_ROLE", "root")])).unwrap_err().to_string();
+        assert!(e.contains("root") || e.contains("variant"), "{e}");
+    }
+}

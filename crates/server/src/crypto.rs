@@ -1,0 +1,153 @@
+//! Secrets at rest and random tokens.
+//!
+//! [`CredentialBox`] encrypts stream credentials with AES-256-GCM (random 96-bit nonce
+//! per value, stored as base64 `nonce || ciphertext || tag`). [`load_or_create_secrets`]
+//! gives a fresh install working keys without configuration: generated once, written to
+//! `DATA_DIR/secrets.toml` with mode 0600, reused on every start.
+
+use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+pub struct CredentialBox {
+    cipher: Aes256Gcm,
+}
+
+impl std::fmt::Debug for CredentialBox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CredentialBox(***)")
+    }
+}
+
+impl CredentialBox {
+    /// `key_b64`: base64 of exactly 32 bytes.
+    pub fn new(key_b64: &str) -> Result<CredentialBox, String> {
+        let key = STANDARD.decode(key_b64.trim()).map_err(|_| "cameras.credentials_key is not base64".to_string())?;
+        if key.len() != 32 {
+            return Err(format!("cameras.credentials_key must be 32 bytes, got {}", key.len()));
+        }
+        let cipher = Aes256Gcm::new_from_slice(&key).map_err(|e| e.to_string())?;
+        Ok(CredentialBox { cipher })
+    }
+
+    pub fn seal(&self, plaintext: &str) -> String {
+        let mut nonce = [0u8; 12];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(Nonce::from_slice(&nonce), plaintext.as_bytes())
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        STANDARD.encode(out)
+    }
+
+    /// Decrypts a value from [`CredentialBox::seal`]; fails on a wrong key or tampering.
+    pub fn open(&self, sealed_b64: &str) -> Result<String, String> {
+        let raw = STANDARD.decode(sealed_b64).map_err(|_| "sealed value is not base64".to_string())?;
+        if raw.len() < 12 + 16 {
+            return Err("sealed value too short".into());
+        }
+        let (nonce, body) = raw.split_at(12);
+        let plain = self
+            .cipher
+            .decrypt(Nonce::from_slice(nonce), body)
+            .map_err(|_| "credentials cannot be decrypted with the configured key".to_string())?;
+        String::from_utf8(plain).map_err(|_| "decrypted credentials are not UTF-8".into())
+    }
+}
+
+/// `bytes` random bytes, URL-safe base64 without padding.
+pub fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rngs::OsRng.fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// SHA-256 hex: how tokens and API keys are stored. They carry 256 random bits, so a
+/// fast hash is enough (no dictionary to attack, unlike passwords).
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Keys generated for an install that configured none.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct GeneratedSecrets {
+    pub jwt_key_id: String,
+    pub jwt_secret: String,
+    pub credentials_key: String,
+}
+
+pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, String> {
+    let path = data_dir.join("secrets.toml");
+    if path.exists() {
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        return toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    let secrets = GeneratedSecrets {
+        jwt_key_id: format!("k{}", chrono::Utc::now().format("%Y%m%d")),
+        jwt_secret: random_token(48),
+        credentials_key: STANDARD.encode(key),
+    };
+    let text = toml::to_string(&secrets).map_err(|e| e.to_string())?;
+    write_private(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated signing and encryption keys");
+    Ok(secrets)
+}
+
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seal_and_open_round_trip_and_detect_tampering() {
+        let key = STANDARD.encode([7u8; 32]);
+        let b = CredentialBox::new(&key).unwrap();
+        let sealed = b.seal("admin:s3cret");
+        assert!(!sealed.contains("s3cret"));
+        assert_ne!(sealed, b.seal("admin:s3cret"), "fresh nonce per value");
+        assert_eq!(b.open(&sealed).unwrap(), "admin:s3cret");
+        let mut raw = STANDARD.decode(&sealed).unwrap();
+        *raw.last_mut().unwrap() ^= 1;
+        assert!(b.open(&STANDARD.encode(raw)).is_err());
+        let other = CredentialBox::new(&STANDARD.encode([8u8; 32])).unwrap();
+        assert!(other.open(&sealed).is_err());
+        assert!(CredentialBox::new("c2hvcnQ=").unwrap_err().contains("32 bytes"));
+    }
+
+    #[test]
+    fn secrets_are_generated_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secrets(dir.path()).unwrap();
+        let b = load_or_create_secrets(dir.path()).unwrap();
+        assert_eq!(a.jwt_secret, b.jwt_secret);
+        assert!(CredentialBox::new(&a.credentials_key).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(dir.path().join("secrets.toml")).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The one error type of the HTTP layer and its single mapping to a response:
+//! `{"error": {"code", "message", "field"?}}` with the matching status. Internal errors
+//! are logged with the request id and answered with a generic message.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use footfall_store::StoreError;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+    /// Seconds to wait, for 429 and lockouts.
+    pub retry_after_s: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError { status, body: ErrorBody { code, message: message.into(), field: None }, retry_after_s: None }
+    }
+
+    /// 422: `field` failed validation.
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
+        e.body.field = Some(field.into());
+        e
+    }
+
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    pub fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+
+    pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::CONFLICT, "conflict", message);
+        e.body.field = Some(field.to_string());
+        e
+    }
+
+    pub fn too_many(retry_after_s: u64, message: impl Into<String>) -> ApiError {
+        let mut e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        e.retry_after_s = Some(retry_after_s.max(1));
+        e
+    }
+
+    /// 500 with a generic message; the cause is logged, never sent.
+    pub fn internal(cause: impl std::fmt::Display) -> ApiError {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        match e {
+            StoreError::NotFound(what) => ApiError::not_found(what),
+            StoreError::Conflict { field } => ApiError::conflict(field, format!("{field} is already taken")),
+            StoreError::Constraint(message) => {
+                tracing::debug!(%message, "constraint violation");
+                ApiError::invalid("body", "a referenced record does not exist or a value is out of range")
+            }
+            StoreError::Database(sqlx::Error::PoolTimedOut) => ApiError::unavailable("database busy, retry"),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        #[derive(Serialize)]
+        struct Envelope {
+            error: ErrorBody,
+        }
+        let mut response = (self.status, Json(Envelope { error: self.body })).into_response();
+        if let Some(s) = self.retry_after_s {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+        }
+        response
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

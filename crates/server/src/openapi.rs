@@ -1,0 +1,165 @@
+//! The OpenAPI 3.1 document at /api/openapi.json, generated from the code: schemas come
+//! from the request/response types (utoipa derives), operations from
+//! [`crate::routes::ENDPOINTS`] (method, path, access rule, summary). Each operation
+//! carries `x-footfall-access` (public, api_key or the least role) which the role-matrix
+//! test walks.
+
+use crate::routes::{Access, ENDPOINTS};
+use axum::Json;
+use serde_json::{Map, Value, json};
+use std::sync::OnceLock;
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Footfall API", description = "People counting: cameras, counts, events, users."),
+    components(schemas(
+        crate::error::ErrorBody,
+        crate::routes::auth::UserView,
+        crate::routes::auth::RegisterRequest,
+        crate::routes::auth::SetupRequest,
+        crate::routes::auth::LoginRequest,
+        crate::routes::auth::TokenResponse,
+        crate::routes::auth::RefreshRequest,
+        crate::routes::auth::SessionView,
+        crate::routes::auth::ChangePasswordRequest,
+        crate::routes::auth::ForgotPasswordRequest,
+        crate::routes::auth::ResetPasswordRequest,
+        crate::routes::auth::VerifyEmailRequest,
+        crate::routes::users::CreateUserRequest,
+        crate::routes::users::UpdateUserRequest,
+        crate::routes::cameras::CameraInput,
+        crate::routes::cameras::CameraView,
+        crate::routes::cameras::CameraSettings,
+        crate::routes::cameras::Coordinates,
+        crate::routes::results::CountsPage,
+        crate::routes::results::ManualCountRequest,
+        crate::routes::ingest::IngestCounts,
+        crate::routes::ingest::IngestCount,
+        crate::routes::ingest::IngestEvents,
+        crate::routes::ingest::IngestEvent,
+        crate::routes::ingest::IngestOutcome,
+        crate::routes::ops::CreateApiKeyRequest,
+        crate::routes::ops::CreatedApiKey,
+        crate::routes::ops::RegisterModelRequest,
+    ))
+)]
+struct ApiDoc;
+
+/// Request body schema of an operation, by (method, path).
+fn request_schema(method: &str, path: &str) -> Option<&'static str> {
+    Some(match (method, path) {
+        ("POST", "/api/v1/auth/register") => "RegisterRequest",
+        ("POST", "/api/v1/auth/setup") => "SetupRequest",
+        ("POST", "/api/v1/auth/login") => "LoginRequest",
+        ("POST", "/api/v1/auth/refresh") => "RefreshRequest",
+        ("POST", "/api/v1/auth/verify-email") => "VerifyEmailRequest",
+        ("POST", "/api/v1/auth/forgot-password") => "ForgotPasswordRequest",
+        ("POST", "/api/v1/auth/reset-password") => "ResetPasswordRequest",
+        ("POST", "/api/v1/auth/change-password") => "ChangePasswordRequest",
+        ("POST", "/api/v1/users") => "CreateUserRequest",
+        ("PATCH", "/api/v1/users/{id}") => "UpdateUserRequest",
+        ("POST", "/api/v1/cameras") | ("PUT", "/api/v1/cameras/{id}") => "CameraInput",
+        ("POST", "/api/v1/cameras/{id}/manual-counts") => "ManualCountRequest",
+        ("POST", "/api/v1/ingest/counts") => "IngestCounts",
+        ("POST", "/api/v1/ingest/events") => "IngestEvents",
+        ("POST", "/api/v1/api-keys") => "CreateApiKeyRequest",
+        ("POST", "/api/v1/models") => "RegisterModelRequest",
+        _ => return None,
+    })
+}
+
+/// Main success response schema of an operation.
+fn response_schema(method: &str, path: &str) -> Option<Value> {
+    let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    Some(match (method, path) {
+        ("POST", "/api/v1/auth/login") | ("POST", "/api/v1/auth/refresh") => r("TokenResponse"),
+        ("GET", "/api/v1/me") | ("POST", "/api/v1/auth/register") | ("POST", "/api/v1/auth/setup") => r("UserView"),
+        ("POST", "/api/v1/users") | ("PATCH", "/api/v1/users/{id}") => r("UserView"),
+        ("GET", "/api/v1/users") => json!({"type": "array", "items": r("UserView")}),
+        ("GET", "/api/v1/auth/sessions") => json!({"type": "array", "items": r("SessionView")}),
+        ("GET", "/api/v1/cameras") => json!({"type": "array", "items": r("CameraView")}),
+        ("POST", "/api/v1/cameras") | ("GET", "/api/v1/cameras/{id}") | ("PUT", "/api/v1/cameras/{id}") => r("CameraView"),
+        ("GET", "/api/v1/cameras/{id}/counts") | ("GET", "/api/v1/counts") => r("CountsPage"),
+        ("POST", "/api/v1/ingest/counts") | ("POST", "/api/v1/ingest/events") => r("IngestOutcome"),
+        ("POST", "/api/v1/api-keys") => r("CreatedApiKey"),
+        _ => return None,
+    })
+}
+
+fn operation(endpoint: &crate::routes::Endpoint) -> Value {
+    let method = endpoint.method;
+    let access = match endpoint.access {
+        Access::Public => "public".to_string(),
+        Access::ApiKey => "api_key".to_string(),
+        Access::Role(role) => role.as_str().to_string(),
+    };
+    let success = match method {
+        "POST" if matches!(endpoint.path, "/api/v1/auth/register" | "/api/v1/auth/setup" | "/api/v1/users" | "/api/v1/cameras" | "/api/v1/api-keys" | "/api/v1/models" | "/api/v1/cameras/{id}/manual-counts") => "201",
+        "DELETE" => "204",
+        _ => "200",
+    };
+    let mut success_body = json!({"description": "Success"});
+    if let Some(schema) = response_schema(method, endpoint.path) {
+        success_body["content"] = json!({"application/json": {"schema": schema}});
+    }
+    let error = json!({"description": "Error", "content": {"application/json": {"schema": {
+        "type": "object", "required": ["error"], "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}}}}}});
+    let mut responses = Map::new();
+    responses.insert(success.into(), success_body);
+    for status in ["400", "422", "429", "500"] {
+        responses.insert(status.into(), error.clone());
+    }
+    let mut op = json!({
+        "summary": endpoint.summary,
+        "tags": [endpoint.tag],
+        "operationId": format!("{}_{}", method.to_lowercase(), endpoint.path.trim_start_matches('/').replace(['/', '-', '.'], "_").replace(['{', '}'], "")),
+        "x-footfall-access": access,
+    });
+    match endpoint.access {
+        Access::Public => {}
+        Access::ApiKey => {
+            op["security"] = json!([{"apiKey": []}]);
+            responses.insert("401".into(), error.clone());
+            responses.insert("403".into(), error.clone());
+        }
+        Access::Role(_) => {
+            op["security"] = json!([{"bearer": []}]);
+            responses.insert("401".into(), error.clone());
+            responses.insert("403".into(), error.clone());
+        }
+    }
+    if endpoint.path.contains("{id}") {
+        responses.insert("404".into(), error.clone());
+        op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}]);
+    }
+    if let Some(schema) = request_schema(method, endpoint.path) {
+        op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+    }
+    op["responses"] = Value::Object(responses);
+    op
+}
+
+/// The whole document (built once).
+pub fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("OpenAPI serialises");
+        doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
+        let mut paths = Map::new();
+        for endpoint in ENDPOINTS {
+            let item = paths.entry(endpoint.path.to_string()).or_insert_with(|| json!({}));
+            item[endpoint.method.to_lowercase()] = operation(endpoint);
+        }
+        doc["paths"] = Value::Object(paths);
+        doc["components"]["securitySchemes"] = json!({
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+        });
+        doc
+    })
+}
+
+pub async fn document() -> Json<Value> {
+    Json(spec().clone())
+}

@@ -1,0 +1,494 @@
+//! /api/v1/auth/* and /api/v1/me: register, setup, login, refresh, logout, passwords,
+//! e-mail verification.
+
+use crate::auth::tokens::{new_refresh_token, refresh_token_session};
+use crate::auth::{Caller, RequestMeta, password};
+use crate::crypto::{random_token, token_hash};
+use crate::error::{ApiError, ApiResult};
+use crate::mail::Mail;
+use crate::state::AppState;
+use crate::validate::{self, ValidJson};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use footfall_store::{NewSession, NewUser, Role, TokenPurpose, User};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// A user as the API shows it (never the password hash or lockout internals).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+    pub is_active: bool,
+    pub email_verified: bool,
+    pub last_login: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> UserView {
+        UserView {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            role: u.role,
+            is_active: u.is_active,
+            email_verified: u.email_verified,
+            last_login: u.last_login,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterRequest {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+/// Validates a new account and hashes its password.
+pub async fn new_user(state: &AppState, r: &RegisterRequest, role: Role) -> ApiResult<NewUser> {
+    let username = validate::username(&r.username, "username")?;
+    let email = validate::email(&r.email, "email")?;
+    password::check_policy(&r.password, &state.password, "password", &username)?;
+    let first_name = validate::optional_text(r.first_name.as_deref(), "first_name", 100)?;
+    let last_name = validate::optional_text(r.last_name.as_deref(), "last_name", 100)?;
+    Ok(NewUser {
+        username,
+        email,
+        password_hash: password::hash(&r.password, state.password).await?,
+        first_name,
+        last_name,
+        role,
+        email_verified: false,
+    })
+}
+
+fn client_key(meta: &RequestMeta) -> String {
+    meta.ip.clone().unwrap_or_else(|| "unknown".into())
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<RegisterRequest>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let now = state.clock.now();
+    state
+        .limiter
+        .check(&format!("register:{}", client_key(&meta)), state.config.auth.register_per_ip_per_hour, Duration::hours(1), now)
+        .map_err(|wait| ApiError::too_many(wait, "too many registrations from this address; try later"))?;
+    if !state.config.auth.allow_registration {
+        return Err(ApiError::forbidden("self-registration is disabled; ask an administrator"));
+    }
+    let new = new_user(&state, &body, state.config.auth.register_role).await?;
+    let user = state.store.create_user(&new, now).await?;
+    let mut audit = meta.audit(Some(user.id), "user.register", "user", Some(user.id.to_string()));
+    audit.new_values = Some(json!({"username": user.username, "email": user.email, "role": user.role}));
+    state.audit(audit).await?;
+    send_verification(&state, &user, true).await;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+/// Mails a verification link (with a welcome line for new accounts). Mail failures are
+/// logged, not returned: the account exists either way and the user can ask again.
+async fn send_verification(state: &AppState, user: &User, welcome: bool) {
+    let token = random_token(32);
+    let now = state.clock.now();
+    let expires = now + Duration::seconds(state.config.auth.verify_token_ttl_s);
+    if let Err(e) = state.store.create_user_token(user.id, TokenPurpose::VerifyEmail, &token_hash(&token), expires, now).await {
+        tracing::warn!(error = %e, user_id = user.id, "verification token not stored");
+        return;
+    }
+    let link = format!("{}/verify-email?token={token}", state.config.server.public_url.trim_end_matches('/'));
+    let greeting = if welcome { format!("Welcome to Footfall, {}!\n\n", user.username) } else { String::new() };
+    let mail = Mail {
+        to: user.email.clone(),
+        subject: if welcome { "Welcome to Footfall".into() } else { "Verify your e-mail".into() },
+        body: format!("{greeting}Confirm your e-mail address by opening:\n{link}\n\nThe link expires in {} hours.", state.config.auth.verify_token_ttl_s / 3600),
+    };
+    let _ = state.mailer.send(mail).await;
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The one-time setup token printed at start-up while no user exists.
+    pub setup_token: String,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// One-time creation of the first admin while the database has no user.
+pub async fn setup(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<SetupRequest>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
+    let expected = crate::setup_token(&state);
+    let now = state.clock.now();
+    state
+        .limiter
+        .check(&format!("setup:{}", client_key(&meta)), 10, Duration::hours(1), now)
+        .map_err(|wait| ApiError::too_many(wait, "too many setup attempts"))?;
+    if state.store.count_users().await? > 0 {
+        return Err(ApiError::conflict("setup_token", "setup is done: a user already exists"));
+    }
+    if expected.as_deref() != Some(body.setup_token.as_str()) {
+        return Err(ApiError::invalid("setup_token", "does not match the token printed at start-up"));
+    }
+    let request = RegisterRequest {
+        username: body.username,
+        email: body.email,
+        password: body.password,
+        first_name: None,
+        last_name: None,
+    };
+    let mut new = new_user(&state, &request, Role::Admin).await?;
+    new.email_verified = true;
+    let user = state.store.create_user(&new, now).await?;
+    let mut audit = meta.audit(Some(user.id), "user.setup_admin", "user", Some(user.id.to_string()));
+    audit.new_values = Some(json!({"username": user.username, "role": "admin"}));
+    state.audit(audit).await?;
+    Ok((StatusCode::CREATED, Json(user.into())))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Username or e-mail.
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// Single use: each refresh returns a new one. Replaying an old one ends the session.
+    pub refresh_token: String,
+    pub user: UserView,
+}
+
+const BAD_CREDENTIALS: &str = "invalid username or password";
+
+pub async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let now = state.clock.now();
+    let auth = &state.config.auth;
+    state
+        .limiter
+        .check(&format!("login-ip:{}", client_key(&meta)), auth.login_per_ip_per_minute, Duration::minutes(1), now)
+        .map_err(|wait| ApiError::too_many(wait, "too many login attempts from this address; try later"))?;
+    let login = body.login.trim().to_lowercase();
+    if login.is_empty() || login.len() > 100 {
+        return Err(ApiError::invalid("login", "must be a username or e-mail"));
+    }
+    // Failures are counted per login name in memory for unknown names as well as known
+    // ones, so a lockout does not reveal whether an account exists.
+    let lock_window = Duration::seconds(auth.lockout_s);
+    let account_key = format!("login-account:{login}");
+    let user = state.store.user_by_login(&login).await?;
+    let locked_in_db = user.as_ref().and_then(|u| u.locked_until).filter(|t| *t > now);
+    let memory_failures = state.limiter.count(&account_key, lock_window, now);
+    if locked_in_db.is_some() || memory_failures >= auth.lockout_threshold as u32 {
+        let wait = locked_in_db.map(|t| (t - now).num_seconds()).unwrap_or(auth.lockout_s).max(1) as u64;
+        let mut audit = meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None);
+        audit.new_values = Some(json!({"login": login}));
+        state.audit(audit).await?;
+        return Err(ApiError::too_many(wait, "account temporarily locked after repeated failures; try later"));
+    }
+    let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(&state.dummy_hash);
+    let password_ok = password::verify(&body.password, hash, state.password).await;
+    let Some(user) = user.filter(|_| password_ok) else {
+        state.metrics.logins_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.limiter.hit(&account_key, lock_window, now);
+        let known = state.store.user_by_login(&login).await?;
+        if let Some(u) = &known {
+            state.store.record_login_failure(u.id, auth.lockout_threshold, lock_window, now).await?;
+        }
+        let mut audit = meta.audit(known.map(|u| u.id), "login.failure", "user", None);
+        audit.new_values = Some(json!({"login": login}));
+        state.audit(audit).await?;
+        return Err(ApiError::unauthorized(BAD_CREDENTIALS));
+    };
+    if !user.is_active {
+        state.audit(meta.audit(Some(user.id), "login.inactive", "user", Some(user.id.to_string()))).await?;
+        return Err(ApiError::forbidden("account is deactivated"));
+    }
+    state.limiter.reset(&account_key);
+    state.store.record_login_success(user.id, now).await?;
+    let response = start_session(&state, &user, &meta, now).await?;
+    state.audit(meta.audit(Some(user.id), "login.success", "user", Some(user.id.to_string()))).await?;
+    Ok(Json(response))
+}
+
+async fn start_session(state: &AppState, user: &User, meta: &RequestMeta, now: DateTime<Utc>) -> ApiResult<TokenResponse> {
+    let session_token = random_token(18);
+    let (refresh_token, refresh_hash) = new_refresh_token(&session_token);
+    state
+        .store
+        .create_session(
+            &NewSession {
+                user_id: user.id,
+                session_token: session_token.clone(),
+                refresh_token_hash: refresh_hash,
+                expires_at: now + Duration::seconds(state.config.auth.refresh_token_ttl_s),
+                ip_address: meta.ip.clone(),
+                user_agent: meta.user_agent.clone(),
+            },
+            now,
+        )
+        .await?;
+    let ttl = state.config.auth.access_token_ttl_s;
+    Ok(TokenResponse {
+        access_token: state.keys.issue(user.id, &session_token, user.role.as_str(), now, ttl),
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token,
+        user: UserView::from(user.clone()),
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let now = state.clock.now();
+    let invalid = || ApiError::unauthorized("invalid or expired refresh token");
+    let session_token = refresh_token_session(&body.refresh_token).ok_or_else(invalid)?;
+    let session = state.store.session_by_token(session_token).await?.ok_or_else(invalid)?;
+    if !session.is_active || session.expires_at <= now {
+        return Err(invalid());
+    }
+    let presented = token_hash(&body.refresh_token);
+    let (new_token, new_hash) = new_refresh_token(session_token);
+    let expires = now + Duration::seconds(state.config.auth.refresh_token_ttl_s);
+    let rotated = presented == session.refresh_token
+        && state.store.rotate_refresh_token(session.id, &presented, &new_hash, expires, now).await?;
+    if !rotated {
+        // A spent token of a live session: someone replayed it (or two clients share
+        // it). Either way the family is compromised; end the session.
+        state.store.revoke_session(session.id, "refresh_reuse").await?;
+        let mut audit = meta.audit(Some(session.user_id), "session.refresh_reuse", "session", Some(session.id.to_string()));
+        audit.new_values = Some(json!({"revoked": true}));
+        state.audit(audit).await?;
+        tracing::warn!(user_id = session.user_id, session_id = session.id, "refresh token reuse; session revoked");
+        return Err(ApiError::unauthorized("refresh token was already used; the session has been revoked"));
+    }
+    let user = state.store.user_by_id(session.user_id).await?;
+    if !user.is_active {
+        state.store.revoke_session(session.id, "user_inactive").await?;
+        return Err(invalid());
+    }
+    let ttl = state.config.auth.access_token_ttl_s;
+    Ok(Json(TokenResponse {
+        access_token: state.keys.issue(user.id, session_token, user.role.as_str(), now, ttl),
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: new_token,
+        user: user.into(),
+    }))
+}
+
+pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    state.store.revoke_session(caller.session_id, "logout").await?;
+    state.audit(caller.meta.audit(Some(caller.user_id), "logout", "session", Some(caller.session_id.to_string()))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
+    let n = state.store.revoke_user_sessions(caller.user_id, "logout_all").await?;
+    let mut audit = caller.meta.audit(Some(caller.user_id), "logout.all", "session", None);
+    audit.new_values = Some(json!({"sessions_revoked": n}));
+    state.audit(audit).await?;
+    Ok(Json(json!({"sessions_revoked": n})))
+}
+
+pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserView>> {
+    Ok(Json(state.store.user_by_id(caller.user_id).await?.into()))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub current: bool,
+}
+
+pub async fn sessions(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<SessionView>>> {
+    let list = state.store.list_sessions(caller.user_id, state.clock.now()).await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|s| SessionView {
+                current: s.id == caller.session_id,
+                id: s.id,
+                ip_address: s.ip_address,
+                user_agent: s.user_agent,
+                created_at: s.created_at,
+                expires_at: s.expires_at,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the password and ends every other session of the user.
+pub async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    ValidJson(body): ValidJson<ChangePasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let user = state.store.user_by_id(caller.user_id).await?;
+    if !password::verify(&body.current_password, &user.password_hash, state.password).await {
+        state.audit(caller.meta.audit(Some(user.id), "password.change_failed", "user", Some(user.id.to_string()))).await?;
+        return Err(ApiError::invalid("current_password", "is wrong"));
+    }
+    password::check_policy(&body.new_password, &state.password, "new_password", &user.username)?;
+    if body.new_password == body.current_password {
+        return Err(ApiError::invalid("new_password", "must differ from the current password"));
+    }
+    let hash = password::hash(&body.new_password, state.password).await?;
+    let now = state.clock.now();
+    state.store.set_password(user.id, &hash, now).await?;
+    for s in state.store.list_sessions(user.id, now).await? {
+        if s.id != caller.session_id {
+            state.store.revoke_session(s.id, "password_change").await?;
+        }
+    }
+    let mut audit = caller.meta.audit(Some(user.id), "password.change", "user", Some(user.id.to_string()));
+    audit.new_values = Some(json!({"password": "***"}));
+    state.audit(audit).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// Always 202, whether or not the address has an account (no enumeration).
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<ForgotPasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let now = state.clock.now();
+    state
+        .limiter
+        .check(&format!("forgot:{}", client_key(&meta)), 10, Duration::hours(1), now)
+        .map_err(|wait| ApiError::too_many(wait, "too many reset requests; try later"))?;
+    let email = validate::email(&body.email, "email")?;
+    if let Some(user) = state.store.user_by_email(&email).await?.filter(|u| u.is_active) {
+        let token = random_token(32);
+        let expires = now + Duration::seconds(state.config.auth.reset_token_ttl_s);
+        state.store.create_user_token(user.id, TokenPurpose::ResetPassword, &token_hash(&token), expires, now).await?;
+        let link = format!("{}/reset-password?token={token}", state.config.server.public_url.trim_end_matches('/'));
+        let _ = state
+            .mailer
+            .send(Mail {
+                to: user.email.clone(),
+                subject: "Reset your Footfall password".into(),
+                body: format!("Someone asked to reset the password of {}.\nOpen this link to choose a new one:\n{link}\n\nIf it was not you, ignore this mail.", user.username),
+            })
+            .await;
+        state.audit(meta.audit(Some(user.id), "password.reset_requested", "user", Some(user.id.to_string()))).await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    pub token: String,
+    pub new_password: String,
+}
+
+pub async fn reset_password(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<ResetPasswordRequest>,
+) -> ApiResult<StatusCode> {
+    let now = state.clock.now();
+    let invalid = || ApiError::invalid("token", "is invalid, used or expired");
+    let hashed = token_hash(&body.token);
+    // Check the policy before spending the token, so a weak password can be retried.
+    let owner = state.store.user_token_owner(TokenPurpose::ResetPassword, &hashed, now).await?.ok_or_else(invalid)?;
+    let user = state.store.user_by_id(owner).await?;
+    password::check_policy(&body.new_password, &state.password, "new_password", &user.username)?;
+    let user_id = state.store.consume_user_token(TokenPurpose::ResetPassword, &hashed, now).await?.ok_or_else(invalid)?;
+    let hash = password::hash(&body.new_password, state.password).await?;
+    state.store.set_password(user_id, &hash, now).await?;
+    state.store.revoke_user_sessions(user_id, "password_reset").await?;
+    let mut audit = meta.audit(Some(user_id), "password.reset", "user", Some(user_id.to_string()));
+    audit.new_values = Some(json!({"password": "***"}));
+    state.audit(audit).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    pub token: String,
+}
+
+pub async fn verify_email(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ValidJson(body): ValidJson<VerifyEmailRequest>,
+) -> ApiResult<StatusCode> {
+    let now = state.clock.now();
+    let Some(user_id) = state.store.consume_user_token(TokenPurpose::VerifyEmail, &token_hash(&body.token), now).await? else {
+        return Err(ApiError::invalid("token", "is invalid, used or expired"));
+    };
+    state.store.set_email_verified(user_id, now).await?;
+    state.audit(meta.audit(Some(user_id), "email.verified", "user", Some(user_id.to_string()))).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn resend_verification(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    let user = state.store.user_by_id(caller.user_id).await?;
+    if user.email_verified {
+        return Err(ApiError::conflict("email", "e-mail is already verified"));
+    }
+    send_verification(&state, &user, false).await;
+    Ok(StatusCode::ACCEPTED)
+}

@@ -1,0 +1,284 @@
+//! /api/v1/cameras: CRUD with validation. Stream credentials are sealed at rest and
+//! masked in every response (see `stream_url`).
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::stream_url::StreamUrl;
+use crate::validate::{self, ValidJson};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use footfall_core::counting::{CountingConfig, LineConfig, ZoneConfig};
+use footfall_store::{Camera, CameraFilter, CameraStatus, CameraWrite};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Per-camera pipeline settings. Defaults are what `footfall count` uses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraSettings {
+    /// Frames per second given to the detector, 0.1..=60. Default 5.
+    pub detector_fps: f64,
+    /// Minimum detection confidence, 0.05..=0.95. Default 0.3.
+    pub confidence: f32,
+    /// Detector class ids counted (COCO: 0 = person). Default [0].
+    pub classes: Vec<u32>,
+    /// Skip detection on frames without motion. Default true.
+    pub motion_gate: bool,
+}
+
+impl Default for CameraSettings {
+    fn default() -> Self {
+        CameraSettings { detector_fps: 5.0, confidence: 0.3, classes: vec![0], motion_gate: true }
+    }
+}
+
+impl CameraSettings {
+    fn validate(&self) -> ApiResult<()> {
+        if !(self.detector_fps.is_finite() && (0.1..=60.0).contains(&self.detector_fps)) {
+            return Err(ApiError::invalid("settings.detector_fps", "must be 0.1 to 60"));
+        }
+        if !(self.confidence.is_finite() && (0.05..=0.95).contains(&self.confidence)) {
+            return Err(ApiError::invalid("settings.confidence", "must be 0.05 to 0.95"));
+        }
+        if self.classes.is_empty() || self.classes.len() > 80 || self.classes.iter().any(|c| *c >= 1000) {
+            return Err(ApiError::invalid("settings.classes", "must list 1 to 80 class ids below 1000"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Coordinates {
+    /// Degrees, -90..=90.
+    pub lat: f64,
+    /// Degrees, -180..=180.
+    pub lon: f64,
+}
+
+/// Body of POST /cameras and PUT /cameras/{id} (PUT replaces the whole camera).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CameraInput {
+    /// 1-100 characters, unique (case-insensitive).
+    pub name: String,
+    pub description: Option<String>,
+    /// rtsp://, rtsps://, http://, https:// (configurable). Credentials are allowed and
+    /// stored encrypted; responses show them as `***`. On PUT, sending back the masked URL
+    /// unchanged keeps the stored credentials.
+    pub stream_url: String,
+    /// rtsp, http, hls, mjpeg, file or images. Default: from the URL scheme.
+    pub stream_type: Option<String>,
+    pub location: Option<String>,
+    pub coordinates: Option<Coordinates>,
+    #[serde(default)]
+    pub settings: CameraSettings,
+    /// Counting lines (normalised 0..1 image coordinates).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<LineConfig>,
+    /// Counting zones (polygons, normalised 0..1).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub zones: Vec<ZoneConfig>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default = "enabled_default")]
+    pub enabled: bool,
+}
+
+fn enabled_default() -> bool {
+    true
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CameraView {
+    pub id: i64,
+    pub name: String,
+    pub description: Option<String>,
+    /// Credentials masked: `rtsp://user:***@host/path`.
+    pub stream_url: String,
+    pub stream_type: String,
+    pub location: Option<String>,
+    pub coordinates: Option<Coordinates>,
+    #[schema(value_type = String, example = "offline")]
+    pub status: CameraStatus,
+    pub worker_id: Option<String>,
+    pub settings: CameraSettings,
+    #[schema(value_type = Vec<Object>)]
+    pub lines: Vec<LineConfig>,
+    #[schema(value_type = Vec<Object>)]
+    pub zones: Vec<ZoneConfig>,
+    pub metadata: Value,
+    pub enabled: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// settings JSON as stored: the pipeline settings plus lines and zones.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct StoredSettings {
+    #[serde(flatten)]
+    settings: CameraSettings,
+    #[serde(default)]
+    lines: Vec<LineConfig>,
+    #[serde(default)]
+    zones: Vec<ZoneConfig>,
+}
+
+impl From<Camera> for CameraView {
+    fn from(c: Camera) -> CameraView {
+        let stored: StoredSettings = serde_json::from_value(c.settings).unwrap_or_default();
+        CameraView {
+            id: c.id,
+            name: c.name,
+            description: c.description,
+            stream_url: c.stream_url,
+            stream_type: c.stream_type,
+            location: c.location,
+            coordinates: c.coordinates.map(|(lon, lat)| Coordinates { lat, lon }),
+            status: c.status,
+            worker_id: c.worker_id,
+            settings: stored.settings,
+            lines: stored.lines,
+            zones: stored.zones,
+            metadata: c.metadata,
+            enabled: c.enabled,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+        }
+    }
+}
+
+const STREAM_TYPES: &[&str] = &["rtsp", "http", "hls", "mjpeg", "file", "images"];
+
+/// Validates an input into the row to write. `existing` is the camera being replaced
+/// (PUT), whose sealed credentials are kept when the masked URL comes back unchanged.
+fn to_write(state: &AppState, input: CameraInput, existing: Option<&Camera>) -> ApiResult<CameraWrite> {
+    let name = validate::text(&input.name, "name", 100, true)?;
+    let description = validate::optional_text(input.description.as_deref(), "description", 2000)?;
+    let location = validate::optional_text(input.location.as_deref(), "location", 200)?;
+    let (stream_url, security_config) = match existing {
+        Some(old) if input.stream_url.trim() == old.stream_url => (old.stream_url.clone(), old.security_config.clone()),
+        _ => {
+            let url = StreamUrl::parse(&input.stream_url, &state.config.cameras.allowed_schemes)?;
+            let sealed = url.security_config(&state.credentials);
+            (url.masked, sealed)
+        }
+    };
+    let scheme = stream_url.split("://").next().unwrap_or("").to_ascii_lowercase();
+    let stream_type = match input.stream_type {
+        Some(t) => {
+            let t = t.trim().to_ascii_lowercase();
+            if !STREAM_TYPES.contains(&t.as_str()) {
+                return Err(ApiError::invalid("stream_type", format!("must be one of: {}", STREAM_TYPES.join(", "))));
+            }
+            t
+        }
+        None => match scheme.as_str() {
+            "rtsp" | "rtsps" => "rtsp".into(),
+            "file" => "file".into(),
+            _ => "http".into(),
+        },
+    };
+    if let Some(c) = input.coordinates {
+        if !(c.lat.is_finite() && (-90.0..=90.0).contains(&c.lat)) {
+            return Err(ApiError::invalid("coordinates.lat", "must be -90 to 90"));
+        }
+        if !(c.lon.is_finite() && (-180.0..=180.0).contains(&c.lon)) {
+            return Err(ApiError::invalid("coordinates.lon", "must be -180 to 180"));
+        }
+    }
+    input.settings.validate()?;
+    let counting = CountingConfig { lines: input.lines, zones: input.zones };
+    counting.validate().map_err(|e| ApiError::invalid(e.field, e.message))?;
+    let metadata = input.metadata.unwrap_or_else(|| json!({}));
+    if !metadata.is_object() {
+        return Err(ApiError::invalid("metadata", "must be a JSON object"));
+    }
+    if metadata.to_string().len() > 16_384 {
+        return Err(ApiError::invalid("metadata", "must be at most 16 KiB"));
+    }
+    let settings = serde_json::to_value(StoredSettings { settings: input.settings, lines: counting.lines, zones: counting.zones })
+        .map_err(ApiError::internal)?;
+    Ok(CameraWrite {
+        name,
+        description,
+        stream_url,
+        stream_type,
+        location,
+        coordinates: input.coordinates.map(|c| (c.lon, c.lat)),
+        settings,
+        metadata,
+        security_config,
+        enabled: input.enabled,
+    })
+}
+
+/// Audit view of a camera: no security_config, URL masked.
+fn audit_values(c: &Camera) -> Value {
+    json!({"name": c.name, "stream_url": c.stream_url, "stream_type": c.stream_type, "location": c.location,
+           "enabled": c.enabled, "settings": c.settings})
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CameraListQuery {
+    pub enabled: Option<bool>,
+    /// online, offline, error or maintenance.
+    pub status: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+pub async fn list(State(state): State<AppState>, Query(q): Query<CameraListQuery>) -> ApiResult<Json<Vec<CameraView>>> {
+    let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
+    let status = q.status.as_deref().map(str::parse::<CameraStatus>).transpose().map_err(|m| ApiError::invalid("status", m))?;
+    let cameras = state.store.list_cameras(&CameraFilter { enabled: q.enabled, status, limit, offset }).await?;
+    Ok(Json(cameras.into_iter().map(CameraView::from).collect()))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<CameraView>> {
+    Ok(Json(state.store.camera(id).await?.into()))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ValidJson(input): ValidJson<CameraInput>,
+) -> ApiResult<(StatusCode, Json<CameraView>)> {
+    let write = to_write(&state, input, None)?;
+    let camera = state.store.create_camera(&write, state.clock.now()).await?;
+    let mut audit = caller.meta.audit(Some(caller.user_id), "camera.create", "camera", Some(camera.id.to_string()));
+    audit.new_values = Some(audit_values(&camera));
+    state.audit(audit).await?;
+    tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
+    Ok((StatusCode::CREATED, Json(camera.into())))
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ValidJson(input): ValidJson<CameraInput>,
+) -> ApiResult<Json<CameraView>> {
+    let before = state.store.camera(id).await?;
+    let write = to_write(&state, input, Some(&before))?;
+    let after = state.store.update_camera(id, &write, state.clock.now()).await?;
+    let mut audit = caller.meta.audit(Some(caller.user_id), "camera.update", "camera", Some(id.to_string()));
+    audit.old_values = Some(audit_values(&before));
+    audit.new_values = Some(audit_values(&after));
+    state.audit(audit).await?;
+    Ok(Json(after.into()))
+}
+
+pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+    let before = state.store.camera(id).await?;
+    state.store.delete_camera(id).await?;
+    let mut audit = caller.meta.audit(Some(caller.user_id), "camera.delete", "camera", Some(id.to_string()));
+    audit.old_values = Some(audit_values(&before));
+    state.audit(audit).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

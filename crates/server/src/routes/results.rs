@@ -1,0 +1,229 @@
+//! Counting results query (JSON or CSV) and manual counts.
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::validate::{self, ValidJson};
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use footfall_store::{Bucket, NewResult, ResultQuery};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::fmt::Write;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct CountsQuery {
+    /// Start, RFC 3339 (default: 24 hours before `to`). Rounded down to its bucket.
+    pub from: Option<String>,
+    /// End, exclusive, RFC 3339 (default: now).
+    pub to: Option<String>,
+    /// raw, minute, hour (default), day or month.
+    pub bucket: Option<String>,
+    /// IANA time zone for bucket boundaries, e.g. Europe/Berlin (default UTC).
+    pub tz: Option<String>,
+    /// Page size, 1..=10000 (CSV: up to 100000). Default 1000.
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    /// json (default) or csv.
+    pub format: Option<String>,
+}
+
+/// Longest range per bucket size, so one request cannot ask for millions of buckets.
+fn max_range(bucket: Bucket) -> Duration {
+    match bucket {
+        Bucket::Raw | Bucket::Minute => Duration::days(31),
+        Bucket::Hour => Duration::days(366),
+        Bucket::Day | Bucket::Month => Duration::days(3660),
+    }
+}
+
+fn parse_time(value: &str, field: &str) -> ApiResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time like 2026-11-29T10:00:00Z"))
+}
+
+pub struct ParsedCounts {
+    pub query: ResultQuery,
+    pub csv: bool,
+}
+
+pub fn parse_counts(q: &CountsQuery, camera_id: Option<i64>, now: DateTime<Utc>) -> ApiResult<ParsedCounts> {
+    let csv = match q.format.as_deref().unwrap_or("json") {
+        "json" => false,
+        "csv" => true,
+        _ => return Err(ApiError::invalid("format", "must be json or csv")),
+    };
+    let bucket: Bucket = q.bucket.as_deref().unwrap_or("hour").parse().map_err(|m: String| ApiError::invalid("bucket", m))?;
+    let time_zone: Tz = q
+        .tz
+        .as_deref()
+        .unwrap_or("UTC")
+        .parse()
+        .map_err(|_| ApiError::invalid("tz", "must be an IANA time zone such as UTC or Europe/Berlin"))?;
+    let to = q.to.as_deref().map(|v| parse_time(v, "to")).transpose()?.unwrap_or(now);
+    let from = q.from.as_deref().map(|v| parse_time(v, "from")).transpose()?.unwrap_or(to - Duration::hours(24));
+    if from >= to {
+        return Err(ApiError::invalid("from", "must be before to"));
+    }
+    if to - from > max_range(bucket) {
+        return Err(ApiError::invalid("to", format!("range is limited to {} days for bucket {bucket:?}", max_range(bucket).num_days()).to_lowercase()));
+    }
+    let (limit, offset) = validate::page(q.limit, q.offset, 1000, if csv { 100_000 } else { 10_000 })?;
+    Ok(ParsedCounts {
+        query: ResultQuery { camera_id, from, to, bucket, time_zone, limit: limit as usize, offset: offset as usize },
+        csv,
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CountsPage {
+    pub camera_id: Option<i64>,
+    pub bucket: String,
+    pub tz: String,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    /// Rows the whole query has (pages: `offset` + `limit`).
+    pub total: usize,
+    pub limit: usize,
+    pub offset: usize,
+    /// Buckets (`start`, `people_in`, `people_out`, `peak_count`, `avg_count`,
+    /// `detection_count`, `avg_confidence`, `samples`) or raw results.
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<serde_json::Value>,
+}
+
+/// Runs a parsed query; JSON page or CSV text.
+pub async fn run_counts(state: &AppState, parsed: ParsedCounts) -> ApiResult<Response> {
+    let q = &parsed.query;
+    let (items, total, csv_text) = if q.bucket == Bucket::Raw {
+        let page = state.store.raw_results(q).await?;
+        let mut csv = String::from("id,camera_id,timestamp,people_count,people_in,people_out,confidence_score,detection_count,processing_time_ms,worker_id\n");
+        if parsed.csv {
+            for r in &page.items {
+                let _ = writeln!(
+                    csv,
+                    "{},{},{},{},{},{},{},{},{},{}",
+                    r.id, r.camera_id, r.timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true), r.people_count, r.people_in, r.people_out,
+                    r.confidence_score.map(|v| v.to_string()).unwrap_or_default(), r.detection_count,
+                    r.processing_time_ms.map(|v| v.to_string()).unwrap_or_default(),
+                    csv_field(r.worker_id.as_deref().unwrap_or(""))
+                );
+            }
+        }
+        let items = page.items.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect();
+        (items, page.total, csv)
+    } else {
+        let page = state.store.bucketed_results(q).await?;
+        let mut csv = String::from("start,people_in,people_out,peak_count,avg_count,detection_count,avg_confidence,samples\n");
+        if parsed.csv {
+            for b in &page.items {
+                let _ = writeln!(
+                    csv,
+                    "{},{},{},{},{:.3},{},{},{}",
+                    b.start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true), b.people_in, b.people_out, b.peak_count, b.avg_count, b.detection_count,
+                    b.avg_confidence.map(|v| format!("{v:.4}")).unwrap_or_default(), b.samples
+                );
+            }
+        }
+        let items = page.items.iter().map(|b| serde_json::to_value(b).unwrap_or_default()).collect();
+        (items, page.total, csv)
+    };
+    if parsed.csv {
+        let name = format!("counts-{}.csv", q.camera_id.map(|c| c.to_string()).unwrap_or_else(|| "all".into()));
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+                (header::HeaderName::from_static("x-total-count"), total.to_string()),
+            ],
+            csv_text,
+        )
+            .into_response());
+    }
+    Ok(Json(CountsPage {
+        camera_id: q.camera_id,
+        bucket: format!("{:?}", q.bucket).to_lowercase(),
+        tz: q.time_zone.name().to_string(),
+        from: q.from,
+        to: q.to,
+        total,
+        limit: q.limit,
+        offset: q.offset,
+        items,
+    })
+    .into_response())
+}
+
+/// Quotes a CSV field when it needs it (and defuses spreadsheet formulas).
+fn csv_field(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
+    if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+}
+
+pub async fn camera_counts(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<CountsQuery>,
+) -> ApiResult<Response> {
+    let parsed = parse_counts(&q, Some(id), state.clock.now())?;
+    // 404 for an unknown camera rather than an empty page.
+    state.store.camera(id).await?;
+    run_counts(&state, parsed).await
+}
+
+pub async fn all_counts(State(state): State<AppState>, Query(q): Query<CountsQuery>) -> ApiResult<Response> {
+    let parsed = parse_counts(&q, None, state.clock.now())?;
+    run_counts(&state, parsed).await
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ManualCountRequest {
+    /// When the counted people passed (RFC 3339).
+    pub timestamp: DateTime<Utc>,
+    #[serde(default)]
+    pub people_in: i32,
+    #[serde(default)]
+    pub people_out: i32,
+    #[serde(default)]
+    pub people_count: i32,
+    /// Why: kept in the audit log.
+    pub reason: String,
+}
+
+/// A manual count added by a user (door counted by hand, missed period). Stored as a
+/// result with worker_id `manual:USER` and always audited with its reason.
+pub async fn manual_count(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ValidJson(body): ValidJson<ManualCountRequest>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let reason = validate::text(&body.reason, "reason", 500, true)?;
+    for (field, v) in [("people_in", body.people_in), ("people_out", body.people_out), ("people_count", body.people_count)] {
+        if !(0..=1_000_000).contains(&v) {
+            return Err(ApiError::invalid(field, "must be 0 to 1000000"));
+        }
+    }
+    if body.people_in == 0 && body.people_out == 0 && body.people_count == 0 {
+        return Err(ApiError::invalid("people_in", "at least one count must be above 0"));
+    }
+    let now = state.clock.now();
+    if body.timestamp > now + Duration::minutes(5) {
+        return Err(ApiError::invalid("timestamp", "must not be in the future"));
+    }
+    state.store.camera(id).await?;
+    let mut row = NewResult::counts(id, body.timestamp, body.people_count, body.people_in, body.people_out);
+    row.worker_id = Some(format!("manual:{}", caller.username));
+    state.store.insert_results(&[row], None).await?;
+    let mut audit = caller.meta.audit(Some(caller.user_id), "counts.manual", "camera", Some(id.to_string()));
+    audit.new_values = Some(json!({"timestamp": body.timestamp, "people_in": body.people_in, "people_out": body.people_out,
+                                   "people_count": body.people_count, "reason": reason}));
+    state.audit(audit).await?;
+    Ok((StatusCode::CREATED, Json(json!({"inserted": 1}))))
+}

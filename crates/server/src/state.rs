@@ -1,0 +1,92 @@
+//! Shared application state: everything a handler needs, built once at start-up.
+
+use crate::auth::password::PasswordParams;
+use crate::auth::tokens::TokenKeys;
+use crate::clock::Clock;
+use crate::config::{Config, JwtKey, Secret};
+use crate::crypto::CredentialBox;
+use crate::mail::Mailer;
+use crate::rate_limit::RateLimiter;
+use crate::telemetry::{LogWriter, Metrics};
+use footfall_store::{NewAudit, Store};
+use std::ops::Deref;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    pub keys: TokenKeys,
+    pub credentials: CredentialBox,
+    pub limiter: RateLimiter,
+    pub metrics: Metrics,
+    pub logs: LogWriter,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub password: PasswordParams,
+    /// Verified against when a login names no user, so both paths cost one argon2 run.
+    pub dummy_hash: String,
+    pub graphql: crate::graphql::Schema,
+}
+
+impl Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// What [`AppState::new`] needs besides the config.
+pub struct Services {
+    pub store: Store,
+    pub mailer: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl AppState {
+    /// Resolves keys (configured, or generated once into the data dir) and starts the
+    /// background log writer.
+    pub async fn new(mut config: Config, services: Services) -> Result<AppState, String> {
+        let needs_generated = config.auth.jwt_keys.is_empty() || config.cameras.credentials_key.is_none();
+        if needs_generated {
+            let generated = crate::crypto::load_or_create_secrets(&config.database.data_dir)?;
+            if config.auth.jwt_keys.is_empty() {
+                config.auth.jwt_keys =
+                    vec![JwtKey { id: generated.jwt_key_id, secret: Secret::new(generated.jwt_secret) }];
+            }
+            if config.cameras.credentials_key.is_none() {
+                config.cameras.credentials_key = Some(Secret::new(generated.credentials_key));
+            }
+        }
+        let credentials = CredentialBox::new(config.cameras.credentials_key.as_ref().map(Secret::expose).unwrap_or(""))?;
+        let password = PasswordParams {
+            memory_kib: config.auth.argon2_memory_kib,
+            iterations: config.auth.argon2_iterations,
+            min_length: config.auth.password_min_length,
+        };
+        let dummy_hash = crate::auth::password::dummy_hash(password).await;
+        let logs = LogWriter::spawn(services.store.clone());
+        Ok(AppState(Arc::new(Inner {
+            keys: TokenKeys::new(&config.auth.jwt_keys),
+            config,
+            store: services.store,
+            credentials,
+            limiter: RateLimiter::default(),
+            metrics: Metrics::default(),
+            logs,
+            mailer: services.mailer,
+            clock: services.clock,
+            password,
+            dummy_hash,
+            graphql: crate::graphql::schema(),
+        })))
+    }
+
+    /// Writes audit rows now (awaited: an audited action is not acknowledged before its
+    /// audit row is stored). A failure is logged and reported as an internal error.
+    pub async fn audit(&self, entry: NewAudit) -> Result<(), crate::error::ApiError> {
+        self.store.insert_audit(&[entry], self.clock.now()).await.map_err(crate::error::ApiError::internal)
+    }
+}
