@@ -27,16 +27,36 @@ enum Command {
     Doctor(cmds::doctor::Args),
     /// Time the detector alone on frames of a video (milliseconds per frame).
     BenchDetector(cmds::bench::Args),
+    /// Run the platform: REST / GraphQL API, auth, storage (SQLite by default).
+    Serve(cmds::server::ServeArgs),
+    /// Apply database migrations (serve also does this at start-up).
+    Migrate(cmds::server::ConfigArgs),
+    /// Manage users from the command line.
+    #[command(subcommand)]
+    User(cmds::server::UserCommand),
+    /// Validate and print the configuration.
+    #[command(subcommand)]
+    Config(cmds::server::ConfigCommand),
+    /// Load-test the API and store: counts query latency, ingest rate, login time.
+    BenchApi(cmds::bench_api::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The server configures its own (JSON) logging from its config file.
+    if !matches!(cli.command, Command::Serve(_)) {
+        init_logging();
+    }
     let result = match cli.command {
         Command::Count(args) => cmds::count::run(*args),
         Command::Track(args) => cmds::track::run(args),
         Command::Doctor(args) => cmds::doctor::run(args),
         Command::BenchDetector(args) => cmds::bench::run(args),
+        Command::Serve(args) => cmds::server::serve(args),
+        Command::Migrate(args) => cmds::server::migrate(args),
+        Command::User(command) => cmds::server::user(command),
+        Command::Config(command) => cmds::server::config(command),
+        Command::BenchApi(args) => cmds::bench_api::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,8 @@
 pub mod bench;
+pub mod bench_api;
 pub mod count;
 pub mod doctor;
+pub mod server;
 pub mod track;
 
 use footfall_detect::{DetectorConfig, Layout};
