@@ -2,6 +2,8 @@
 # Sets up everything the tests need and runs the whole test suite:
 #   1. the Rust workspace (unit tests, and integration tests on the real video, real
 #      ffmpeg, real RTSP server, real ONNX Runtime model),
+#      and the platform (store and API) against SQLite and the PostgreSQL server on
+#      127.0.0.1:5432 (started by scripts/services.sh if it stopped),
 #   2. the Python accuracy tests (our tracker vs supervision's ByteTrack, scored by
 #      motmetrics on MOTChallenge ground truth).
 # Needs ../shared (model, video, MOT15) beside the repository; see README.
@@ -9,6 +11,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh --dev
+scripts/services.sh
 
 . "$ROOT/scripts/env.sh"
 

@@ -90,7 +90,11 @@ pub struct DatabaseConfig {
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
-        DatabaseConfig { url: None, data_dir: PathBuf::from("data"), max_connections: 16 }
+        DatabaseConfig {
+            url: None,
+            data_dir: PathBuf::from("data"),
+            max_connections: 16,
+        }
     }
 }
 
@@ -185,7 +189,9 @@ pub struct CamerasConfig {
 impl Default for CamerasConfig {
     fn default() -> Self {
         CamerasConfig {
-            allowed_schemes: ["rtsp", "rtsps", "http", "https"].map(String::from).to_vec(),
+            allowed_schemes: ["rtsp", "rtsps", "http", "https"]
+                .map(String::from)
+                .to_vec(),
             credentials_key: None,
         }
     }
@@ -203,7 +209,10 @@ pub struct MailConfig {
 
 impl Default for MailConfig {
     fn default() -> Self {
-        MailConfig { smtp_url: None, from: "footfall@localhost".into() }
+        MailConfig {
+            smtp_url: None,
+            from: "footfall@localhost".into(),
+        }
     }
 }
 
@@ -218,7 +227,10 @@ pub struct LoggingConfig {
 
 impl Default for LoggingConfig {
     fn default() -> Self {
-        LoggingConfig { format: "json".into(), level: "info".into() }
+        LoggingConfig {
+            format: "json".into(),
+            level: "info".into(),
+        }
     }
 }
 
@@ -226,54 +238,84 @@ impl Default for LoggingConfig {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
 }
 
 impl Config {
     /// Loads `file` (if given) and applies `FOOTFALL_*` overrides from `env`.
-    pub fn load(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
         let mut tree = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
-                text.parse::<toml::Table>().map_err(|e| ConfigError::Invalid {
-                    origin: path.display().to_string(),
-                    message: e.to_string(),
-                })?
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid {
+                        origin: path.display().to_string(),
+                        message: e.to_string(),
+                    })?
             }
             None => toml::Table::new(),
         };
-        let mut origin = file.map(|p| p.display().to_string()).unwrap_or_else(|| "defaults".into());
-        let mut overrides: Vec<(String, String)> =
-            env.into_iter().filter(|(k, _)| k.starts_with("FOOTFALL_") && k.contains("__")).collect();
+        let mut origin = file
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| "defaults".into());
+        let mut overrides: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("FOOTFALL_") && k.contains("__"))
+            .collect();
         overrides.sort();
         for (key, value) in overrides {
-            let path: Vec<String> =
-                key["FOOTFALL_".len()..].split("__").map(|p| p.to_ascii_lowercase()).collect();
-            set_path(&mut tree, &path, parse_env_value(&value)).map_err(|message| ConfigError::Invalid {
-                origin: key.clone(),
-                message,
+            let path: Vec<String> = key["FOOTFALL_".len()..]
+                .split("__")
+                .map(|p| p.to_ascii_lowercase())
+                .collect();
+            set_path(&mut tree, &path, parse_env_value(&value)).map_err(|message| {
+                ConfigError::Invalid {
+                    origin: key.clone(),
+                    message,
+                }
             })?;
             origin = format!("{origin} + environment");
         }
-        let config: Config = toml::Value::Table(tree)
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid { origin, message: e.message().to_string() })?;
+        let config: Config =
+            toml::Value::Table(tree)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Invalid {
+                    origin,
+                    message: e.message().to_string(),
+                })?;
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
         let bad = |field: &str, message: &str| {
-            Err(ConfigError::Invalid { origin: field.to_string(), message: message.to_string() })
+            Err(ConfigError::Invalid {
+                origin: field.to_string(),
+                message: message.to_string(),
+            })
         };
         if self.auth.access_token_ttl_s < 30 || self.auth.access_token_ttl_s > 86_400 {
-            return bad("auth.access_token_ttl_s", "must be between 30 and 86400 seconds");
+            return bad(
+                "auth.access_token_ttl_s",
+                "must be between 30 and 86400 seconds",
+            );
         }
         if self.auth.refresh_token_ttl_s < self.auth.access_token_ttl_s {
-            return bad("auth.refresh_token_ttl_s", "must be at least auth.access_token_ttl_s");
+            return bad(
+                "auth.refresh_token_ttl_s",
+                "must be at least auth.access_token_ttl_s",
+            );
         }
         if self.auth.password_min_length < 8 {
             return bad("auth.password_min_length", "must be at least 8");
@@ -283,7 +325,10 @@ impl Config {
         }
         for (i, key) in self.auth.jwt_keys.iter().enumerate() {
             if key.secret.expose().len() < 32 {
-                return bad(&format!("auth.jwt_keys[{i}].secret"), "must be at least 32 bytes");
+                return bad(
+                    &format!("auth.jwt_keys[{i}].secret"),
+                    "must be at least 32 bytes",
+                );
             }
         }
         if self.logging.format != "json" && self.logging.format != "text" {
@@ -314,7 +359,9 @@ fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Res
             Ok(())
         }
         [head, rest @ ..] => {
-            let entry = table.entry(head.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let entry = table
+                .entry(head.clone())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
             match entry {
                 toml::Value::Table(t) => set_path(t, rest, value),
                 _ => Err(format!("{head} is not a section")),
@@ -328,7 +375,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -343,7 +393,11 @@ mod tests {
     fn environment_overrides_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("footfall.toml");
-        std::fs::write(&file, "[server]\nbind = \"0.0.0.0:9000\"\n[auth]\nlockout_threshold = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "[server]\nbind = \"0.0.0.0:9000\"\n[auth]\nlockout_threshold = 3\n",
+        )
+        .unwrap();
         let c = Config::load(
             Some(&file),
             env(&[
@@ -359,16 +413,25 @@ mod tests {
         assert_eq!(c.cameras.allowed_schemes, vec!["rtsp"]);
         assert_eq!(c.database.resolved_url(), "postgres://u:pw@db/footfall");
         let printed = format!("{c:?} {}", toml::to_string(&c).unwrap());
-        assert!(!printed.contains("pw@"), "secrets are never printed: {printed}");
+        assert!(
+            !printed.contains("pw@"),
+            "secrets are never printed: {printed}"
+        );
     }
 
     #[test]
     fn unknown_fields_and_bad_values_name_the_field() {
-        let e = Config::load(None, env(&[("FOOTFALL_SERVER__BINDD", "x")])).unwrap_err().to_string();
+        let e = Config::load(None, env(&[("FOOTFALL_SERVER__BINDD", "x")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bindd"), "{e}");
-        let e = Config::load(None, env(&[("FOOTFALL_AUTH__ACCESS_TOKEN_TTL_S", "5")])).unwrap_err().to_string();
+        let e = Config::load(None, env(&[("FOOTFALL_AUTH__ACCESS_TOKEN_TTL_S", "5")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("auth.access_token_ttl_s"), "{e}");
-        let e = Config::load(None, env(&[("FOOTFALL_AUTH__REGISTER_ROLE", "root")])).unwrap_err().to_string();
+        let e = Config::load(None, env(&[("FOOTFALL_AUTH__REGISTER_ROLE", "root")]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("root") || e.contains("variant"), "{e}");
     }
 }

@@ -26,9 +26,14 @@ impl std::fmt::Debug for CredentialBox {
 impl CredentialBox {
     /// `key_b64`: base64 of exactly 32 bytes.
     pub fn new(key_b64: &str) -> Result<CredentialBox, String> {
-        let key = STANDARD.decode(key_b64.trim()).map_err(|_| "cameras.credentials_key is not base64".to_string())?;
+        let key = STANDARD
+            .decode(key_b64.trim())
+            .map_err(|_| "cameras.credentials_key is not base64".to_string())?;
         if key.len() != 32 {
-            return Err(format!("cameras.credentials_key must be 32 bytes, got {}", key.len()));
+            return Err(format!(
+                "cameras.credentials_key must be 32 bytes, got {}",
+                key.len()
+            ));
         }
         let cipher = Aes256Gcm::new_from_slice(&key).map_err(|e| e.to_string())?;
         Ok(CredentialBox { cipher })
@@ -48,7 +53,9 @@ impl CredentialBox {
 
     /// Decrypts a value from [`CredentialBox::seal`]; fails on a wrong key or tampering.
     pub fn open(&self, sealed_b64: &str) -> Result<String, String> {
-        let raw = STANDARD.decode(sealed_b64).map_err(|_| "sealed value is not base64".to_string())?;
+        let raw = STANDARD
+            .decode(sealed_b64)
+            .map_err(|_| "sealed value is not base64".to_string())?;
         if raw.len() < 12 + 16 {
             return Err("sealed value too short".into());
         }
@@ -85,7 +92,8 @@ pub struct GeneratedSecrets {
 pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, String> {
     let path = data_dir.join("secrets.toml");
     if path.exists() {
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         return toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()));
     }
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
@@ -133,7 +141,11 @@ mod tests {
         assert!(b.open(&STANDARD.encode(raw)).is_err());
         let other = CredentialBox::new(&STANDARD.encode([8u8; 32])).unwrap();
         assert!(other.open(&sealed).is_err());
-        assert!(CredentialBox::new("c2hvcnQ=").unwrap_err().contains("32 bytes"));
+        assert!(
+            CredentialBox::new("c2hvcnQ=")
+                .unwrap_err()
+                .contains("32 bytes")
+        );
     }
 
     #[test]
@@ -146,7 +158,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secrets.toml")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("secrets.toml"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

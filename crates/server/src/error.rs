@@ -26,12 +26,24 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, body: ErrorBody { code, message: message.into(), field: None }, retry_after_s: None }
+        ApiError {
+            status,
+            body: ErrorBody {
+                code,
+                message: message.into(),
+                field: None,
+            },
+            retry_after_s: None,
+        }
     }
 
     /// 422: `field` failed validation.
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> ApiError {
-        let mut e = ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", message);
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        );
         e.body.field = Some(field.into());
         e
     }
@@ -49,7 +61,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> ApiError {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 
     pub fn conflict(field: &str, message: impl Into<String>) -> ApiError {
@@ -67,7 +83,11 @@ impl ApiError {
     /// 500 with a generic message; the cause is logged, never sent.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error; see the server log",
+        )
     }
 
     pub fn unavailable(message: impl Into<String>) -> ApiError {
@@ -79,12 +99,19 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(what),
-            StoreError::Conflict { field } => ApiError::conflict(field, format!("{field} is already taken")),
+            StoreError::Conflict { field } => {
+                ApiError::conflict(field, format!("{field} is already taken"))
+            }
             StoreError::Constraint(message) => {
                 tracing::debug!(%message, "constraint violation");
-                ApiError::invalid("body", "a referenced record does not exist or a value is out of range")
+                ApiError::invalid(
+                    "body",
+                    "a referenced record does not exist or a value is out of range",
+                )
             }
-            StoreError::Database(sqlx::Error::PoolTimedOut) => ApiError::unavailable("database busy, retry"),
+            StoreError::Database(sqlx::Error::PoolTimedOut) => {
+                ApiError::unavailable("database busy, retry")
+            }
             other => ApiError::internal(other),
         }
     }
@@ -98,7 +125,9 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.status, Json(Envelope { error: self.body })).into_response();
         if let Some(s) = self.retry_after_s {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, s.into());
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, s.into());
         }
         response
     }

@@ -5,7 +5,9 @@
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Object, SimpleObject};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, Object, SimpleObject,
+};
 use axum::extract::State;
 use chrono::{DateTime, Utc};
 use footfall_store::{AlertFilter, CameraFilter, EventFilter, ResultQuery};
@@ -122,12 +124,28 @@ async fn buckets(
     tz: Option<String>,
     limit: Option<i64>,
 ) -> async_graphql::Result<Vec<BucketNode>> {
-    let q = crate::routes::results::CountsQuery { from, to, bucket, tz, limit, offset: None, format: None };
-    let parsed = crate::routes::results::parse_counts(&q, camera_id, state.clock.now()).map_err(gql_err)?;
+    let q = crate::routes::results::CountsQuery {
+        from,
+        to,
+        bucket,
+        tz,
+        limit,
+        offset: None,
+        format: None,
+    };
+    let parsed =
+        crate::routes::results::parse_counts(&q, camera_id, state.clock.now()).map_err(gql_err)?;
     if parsed.query.bucket == footfall_store::Bucket::Raw {
-        return Err(gql_err(ApiError::invalid("bucket", "GraphQL serves buckets; use REST for raw results")));
+        return Err(gql_err(ApiError::invalid(
+            "bucket",
+            "GraphQL serves buckets; use REST for raw results",
+        )));
     }
-    let page = state.store.bucketed_results(&ResultQuery { ..parsed.query }).await.map_err(gql_err)?;
+    let page = state
+        .store
+        .bucketed_results(&ResultQuery { ..parsed.query })
+        .await
+        .map_err(gql_err)?;
     Ok(page
         .items
         .into_iter()
@@ -155,7 +173,16 @@ impl CameraNode {
         tz: Option<String>,
         limit: Option<i64>,
     ) -> async_graphql::Result<Vec<BucketNode>> {
-        buckets(ctx.data::<AppState>()?, Some(self.id), from, to, bucket, tz, limit).await
+        buckets(
+            ctx.data::<AppState>()?,
+            Some(self.id),
+            from,
+            to,
+            bucket,
+            tz,
+            limit,
+        )
+        .await
     }
 }
 
@@ -166,15 +193,37 @@ impl Query {
     async fn me(&self, ctx: &Context<'_>) -> async_graphql::Result<UserNode> {
         let state = ctx.data::<AppState>()?;
         let caller = ctx.data::<Caller>()?;
-        let u = state.store.user_by_id(caller.user_id).await.map_err(gql_err)?;
-        Ok(UserNode { id: u.id, username: u.username, email: u.email, role: u.role.to_string() })
+        let u = state
+            .store
+            .user_by_id(caller.user_id)
+            .await
+            .map_err(gql_err)?;
+        Ok(UserNode {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            role: u.role.to_string(),
+        })
     }
 
     #[graphql(complexity = "limit.unwrap_or(50).clamp(1, 200) as usize * child_complexity")]
-    async fn cameras(&self, ctx: &Context<'_>, limit: Option<i64>, offset: Option<i64>) -> async_graphql::Result<Vec<CameraNode>> {
+    async fn cameras(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i64>,
+        offset: Option<i64>,
+    ) -> async_graphql::Result<Vec<CameraNode>> {
         let state = ctx.data::<AppState>()?;
         let (limit, offset) = crate::validate::page(limit, offset, 50, 200).map_err(gql_err)?;
-        let list = state.store.list_cameras(&CameraFilter { limit, offset, ..Default::default() }).await.map_err(gql_err)?;
+        let list = state
+            .store
+            .list_cameras(&CameraFilter {
+                limit,
+                offset,
+                ..Default::default()
+            })
+            .await
+            .map_err(gql_err)?;
         Ok(list.into_iter().map(camera_node).collect())
     }
 
@@ -184,6 +233,8 @@ impl Query {
     }
 
     /// Bucketed counts of one camera, or of all cameras when `cameraId` is omitted.
+    // Each parameter is a GraphQL argument; a struct would change the schema's shape.
+    #[allow(clippy::too_many_arguments)]
     async fn counts(
         &self,
         ctx: &Context<'_>,
@@ -194,15 +245,36 @@ impl Query {
         tz: Option<String>,
         limit: Option<i64>,
     ) -> async_graphql::Result<Vec<BucketNode>> {
-        buckets(ctx.data::<AppState>()?, camera_id, from, to, bucket, tz, limit).await
+        buckets(
+            ctx.data::<AppState>()?,
+            camera_id,
+            from,
+            to,
+            bucket,
+            tz,
+            limit,
+        )
+        .await
     }
 
-    async fn events(&self, ctx: &Context<'_>, camera_id: Option<i64>, event_type: Option<String>, limit: Option<i64>) -> async_graphql::Result<Vec<EventNode>> {
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        camera_id: Option<i64>,
+        event_type: Option<String>,
+        limit: Option<i64>,
+    ) -> async_graphql::Result<Vec<EventNode>> {
         let state = ctx.data::<AppState>()?;
         let (limit, offset) = crate::validate::page(limit, None, 50, 500).map_err(gql_err)?;
         let list = state
             .store
-            .list_events(&EventFilter { camera_id, event_type, limit, offset, ..Default::default() })
+            .list_events(&EventFilter {
+                camera_id,
+                event_type,
+                limit,
+                offset,
+                ..Default::default()
+            })
             .await
             .map_err(gql_err)?;
         Ok(list
@@ -218,12 +290,22 @@ impl Query {
             .collect())
     }
 
-    async fn alerts(&self, ctx: &Context<'_>, resolved: Option<bool>, limit: Option<i64>) -> async_graphql::Result<Vec<AlertNode>> {
+    async fn alerts(
+        &self,
+        ctx: &Context<'_>,
+        resolved: Option<bool>,
+        limit: Option<i64>,
+    ) -> async_graphql::Result<Vec<AlertNode>> {
         let state = ctx.data::<AppState>()?;
         let (limit, offset) = crate::validate::page(limit, None, 50, 500).map_err(gql_err)?;
         let list = state
             .store
-            .list_alerts(&AlertFilter { is_resolved: resolved, limit, offset, ..Default::default() })
+            .list_alerts(&AlertFilter {
+                is_resolved: resolved,
+                limit,
+                offset,
+                ..Default::default()
+            })
             .await
             .map_err(gql_err)?;
         Ok(list

@@ -37,14 +37,27 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub async fn open_store(config: &Config) -> Result<Store, String> {
     let url = config.database.resolved_url();
     if url.starts_with("sqlite:") {
-        std::fs::create_dir_all(&config.database.data_dir)
-            .map_err(|e| format!("cannot create data dir {}: {e}", config.database.data_dir.display()))?;
+        std::fs::create_dir_all(&config.database.data_dir).map_err(|e| {
+            format!(
+                "cannot create data dir {}: {e}",
+                config.database.data_dir.display()
+            )
+        })?;
     }
-    let options = StoreOptions { max_connections: config.database.max_connections, ..Default::default() };
-    let store = Store::connect(&url, &options)
+    let options = StoreOptions {
+        max_connections: config.database.max_connections,
+        ..Default::default()
+    };
+    let store = Store::connect(&url, &options).await.map_err(|e| {
+        format!(
+            "cannot open database {}: {e}",
+            footfall_source::url::mask_credentials(&url)
+        )
+    })?;
+    let applied = store
+        .migrate()
         .await
-        .map_err(|e| format!("cannot open database {}: {e}", footfall_source::url::mask_credentials(&url)))?;
-    let applied = store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+        .map_err(|e| format!("migrations failed: {e}"))?;
     if applied > 0 {
         tracing::info!(applied, backend = ?store.backend(), "database migrated");
     }
@@ -53,7 +66,9 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
 
 /// The one-time setup token, while no user exists (see POST /api/v1/auth/setup).
 pub fn setup_token(_state: &AppState) -> Option<String> {
-    SETUP_TOKEN.get().and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).clone())
+    SETUP_TOKEN
+        .get()
+        .and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).clone())
 }
 
 static SETUP_TOKEN: OnceLock<Mutex<Option<String>>> = OnceLock::new();
@@ -67,7 +82,9 @@ async fn prepare_setup(state: &AppState) -> Option<String> {
         *guard = None;
         return None;
     }
-    let token = guard.get_or_insert_with(|| crypto::random_token(24)).clone();
+    let token = guard
+        .get_or_insert_with(|| crypto::random_token(24))
+        .clone();
     Some(token)
 }
 
@@ -75,7 +92,10 @@ async fn prepare_setup(state: &AppState) -> Option<String> {
 pub fn app(state: AppState) -> Router {
     let config = &state.config.server;
     let mut router = routes::router(&state)
-        .route_layer(axum::middleware::from_fn_with_state(state.clone(), telemetry::track))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            telemetry::track,
+        ))
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -86,7 +106,10 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(HeaderName::from_static("x-frame-options"), HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("referrer-policy"),
             HeaderValue::from_static("no-referrer"),
@@ -96,12 +119,19 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("no-store"),
         ));
     if !config.cors_origins.is_empty() {
-        let origins: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| o.parse().ok()).collect();
+        let origins: Vec<HeaderValue> = config
+            .cors_origins
+            .iter()
+            .filter_map(|o| o.parse().ok())
+            .collect();
         router = router.layer(
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
                 .allow_methods(tower_http::cors::Any)
-                .allow_headers([axum::http::header::AUTHORIZATION, axum::http::header::CONTENT_TYPE]),
+                .allow_headers([
+                    axum::http::header::AUTHORIZATION,
+                    axum::http::header::CONTENT_TYPE,
+                ]),
         );
     }
     router.with_state(state)
@@ -120,21 +150,33 @@ pub struct Server {
 
 impl Server {
     /// Serves on `listener` until [`Server::shutdown`].
-    pub async fn start(config: Config, services: Services, listener: tokio::net::TcpListener) -> Result<Server, String> {
+    pub async fn start(
+        config: Config,
+        services: Services,
+        listener: tokio::net::TcpListener,
+    ) -> Result<Server, String> {
         let state = AppState::new(config, services).await?;
         let setup_token = prepare_setup(&state).await;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(async move {
-            axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = stopped.await;
-            })
-            .await
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
         });
         let maintenance = tokio::spawn(maintenance(state.clone()));
         tracing::info!(%addr, backend = ?state.store.backend(), "footfall server listening");
-        Ok(Server { addr, state, setup_token, stop, task, maintenance })
+        Ok(Server {
+            addr,
+            state,
+            setup_token,
+            stop,
+            task,
+            maintenance,
+        })
     }
 
     /// Graceful shutdown: stop accepting, let in-flight requests finish, flush queued
@@ -170,5 +212,9 @@ pub fn default_services(config: &Config, store: Store) -> Result<Services, Strin
         Some(url) => Arc::new(mail::SmtpMailer::new(url.expose(), &config.mail.from)?),
         None => Arc::new(mail::LogMailer),
     };
-    Ok(Services { store, mailer, clock: Arc::new(clock::SystemClock) })
+    Ok(Services {
+        store,
+        mailer,
+        clock: Arc::new(clock::SystemClock),
+    })
 }

@@ -65,13 +65,21 @@ impl SmtpMailer {
         if parsed.scheme() != "smtp" {
             return Err("mail.smtp_url must start with smtp://".into());
         }
-        let host = parsed.host_str().ok_or("mail.smtp_url has no host")?.to_string();
+        let host = parsed
+            .host_str()
+            .ok_or("mail.smtp_url has no host")?
+            .to_string();
         let credentials = (!parsed.username().is_empty()).then(|| {
             let user = url_decode(parsed.username());
             let pass = url_decode(parsed.password().unwrap_or(""));
             (user, pass)
         });
-        Ok(SmtpMailer { host, port: parsed.port().unwrap_or(25), credentials, from: from.to_string() })
+        Ok(SmtpMailer {
+            host,
+            port: parsed.port().unwrap_or(25),
+            credentials,
+            from: from.to_string(),
+        })
     }
 
     async fn deliver(&self, mail: &Mail) -> Result<(), String> {
@@ -84,32 +92,59 @@ impl SmtpMailer {
         .map_err(|e| format!("SMTP connect: {e}"))?;
         let (read, mut write) = stream.into_split();
         let mut lines = BufReader::new(read).lines();
-        async fn reply(lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>, want: &str) -> Result<(), String> {
+        async fn reply(
+            lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
+            want: &str,
+        ) -> Result<(), String> {
             loop {
-                let line = lines.next_line().await.map_err(|e| e.to_string())?.ok_or("SMTP server closed")?;
+                let line = lines
+                    .next_line()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .ok_or("SMTP server closed")?;
                 // Multi-line replies continue with "250-"; the last line has "250 ".
                 if line.len() >= 4 && &line[3..4] == "-" {
                     continue;
                 }
-                return if line.starts_with(want) { Ok(()) } else { Err(format!("SMTP: {line}")) };
+                return if line.starts_with(want) {
+                    Ok(())
+                } else {
+                    Err(format!("SMTP: {line}"))
+                };
             }
         }
         reply(&mut lines, "220").await?;
         let mut send = async |cmd: String, want: &str, lines: &mut _| -> Result<(), String> {
-            write.write_all(cmd.as_bytes()).await.map_err(|e| e.to_string())?;
+            write
+                .write_all(cmd.as_bytes())
+                .await
+                .map_err(|e| e.to_string())?;
             reply(lines, want).await
         };
         send("EHLO footfall\r\n".into(), "250", &mut lines).await?;
         if let Some((user, pass)) = &self.credentials {
             use base64::Engine;
-            let token = base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
+            let token =
+                base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
             send(format!("AUTH PLAIN {token}\r\n"), "235", &mut lines).await?;
         }
         send(format!("MAIL FROM:<{}>\r\n", self.from), "250", &mut lines).await?;
         send(format!("RCPT TO:<{}>\r\n", mail.to), "250", &mut lines).await?;
         send("DATA\r\n".into(), "354", &mut lines).await?;
         // Dot-stuffing: a line starting with "." gets another one.
-        let body = mail.body.replace("\r\n", "\n").lines().map(|l| if l.starts_with('.') { format!(".{l}") } else { l.to_string() }).collect::<Vec<_>>().join("\r\n");
+        let body = mail
+            .body
+            .replace("\r\n", "\n")
+            .lines()
+            .map(|l| {
+                if l.starts_with('.') {
+                    format!(".{l}")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\r\n");
         let message = format!(
             "From: {}\r\nTo: {}\r\nSubject: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n.\r\n",
             self.from, mail.to, mail.subject
@@ -121,7 +156,10 @@ impl SmtpMailer {
 }
 
 fn url_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 impl Mailer for SmtpMailer {

@@ -12,7 +12,10 @@ use utoipa::OpenApi;
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Footfall API", description = "People counting: cameras, counts, events, users."),
+    info(
+        title = "Footfall API",
+        description = "People counting: cameras, counts, events, users."
+    ),
     components(schemas(
         crate::error::ErrorBody,
         crate::routes::auth::UserView,
@@ -74,12 +77,16 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     Some(match (method, path) {
         ("POST", "/api/v1/auth/login") | ("POST", "/api/v1/auth/refresh") => r("TokenResponse"),
-        ("GET", "/api/v1/me") | ("POST", "/api/v1/auth/register") | ("POST", "/api/v1/auth/setup") => r("UserView"),
+        ("GET", "/api/v1/me")
+        | ("POST", "/api/v1/auth/register")
+        | ("POST", "/api/v1/auth/setup") => r("UserView"),
         ("POST", "/api/v1/users") | ("PATCH", "/api/v1/users/{id}") => r("UserView"),
         ("GET", "/api/v1/users") => json!({"type": "array", "items": r("UserView")}),
         ("GET", "/api/v1/auth/sessions") => json!({"type": "array", "items": r("SessionView")}),
         ("GET", "/api/v1/cameras") => json!({"type": "array", "items": r("CameraView")}),
-        ("POST", "/api/v1/cameras") | ("GET", "/api/v1/cameras/{id}") | ("PUT", "/api/v1/cameras/{id}") => r("CameraView"),
+        ("POST", "/api/v1/cameras")
+        | ("GET", "/api/v1/cameras/{id}")
+        | ("PUT", "/api/v1/cameras/{id}") => r("CameraView"),
         ("GET", "/api/v1/cameras/{id}/counts") | ("GET", "/api/v1/counts") => r("CountsPage"),
         ("POST", "/api/v1/ingest/counts") | ("POST", "/api/v1/ingest/events") => r("IngestOutcome"),
         ("POST", "/api/v1/api-keys") => r("CreatedApiKey"),
@@ -95,7 +102,20 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
         Access::Role(role) => role.as_str().to_string(),
     };
     let success = match method {
-        "POST" if matches!(endpoint.path, "/api/v1/auth/register" | "/api/v1/auth/setup" | "/api/v1/users" | "/api/v1/cameras" | "/api/v1/api-keys" | "/api/v1/models" | "/api/v1/cameras/{id}/manual-counts") => "201",
+        "POST"
+            if matches!(
+                endpoint.path,
+                "/api/v1/auth/register"
+                    | "/api/v1/auth/setup"
+                    | "/api/v1/users"
+                    | "/api/v1/cameras"
+                    | "/api/v1/api-keys"
+                    | "/api/v1/models"
+                    | "/api/v1/cameras/{id}/manual-counts"
+            ) =>
+        {
+            "201"
+        }
         "DELETE" => "204",
         _ => "200",
     };
@@ -148,7 +168,9 @@ pub fn spec() -> &'static Value {
         doc["info"]["version"] = json!(env!("CARGO_PKG_VERSION"));
         let mut paths = Map::new();
         for endpoint in ENDPOINTS {
-            let item = paths.entry(endpoint.path.to_string()).or_insert_with(|| json!({}));
+            let item = paths
+                .entry(endpoint.path.to_string())
+                .or_insert_with(|| json!({}));
             item[endpoint.method.to_lowercase()] = operation(endpoint);
         }
         doc["paths"] = Value::Object(paths);

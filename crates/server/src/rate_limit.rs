@@ -15,7 +15,13 @@ pub struct RateLimiter {
 impl RateLimiter {
     /// Counts one attempt for `key`; `Err(seconds to wait)` when `limit` attempts were
     /// already made in the current `window`.
-    pub fn check(&self, key: &str, limit: u32, window: Duration, now: DateTime<Utc>) -> Result<(), u64> {
+    pub fn check(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), u64> {
         let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
         if windows.len() > 100_000 {
             // Bound memory under a flood of distinct keys: forget expired windows.
@@ -48,7 +54,10 @@ impl RateLimiter {
     }
 
     pub fn reset(&self, key: &str) {
-        self.windows.lock().unwrap_or_else(|p| p.into_inner()).remove(key);
+        self.windows
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(key);
     }
 }
 
@@ -64,7 +73,10 @@ mod tests {
         for _ in 0..3 {
             rl.check("login:1.2.3.4", 3, minute, t0).unwrap();
         }
-        assert_eq!(rl.check("login:1.2.3.4", 3, minute, t0 + Duration::seconds(20)), Err(40));
+        assert_eq!(
+            rl.check("login:1.2.3.4", 3, minute, t0 + Duration::seconds(20)),
+            Err(40)
+        );
         rl.check("login:5.6.7.8", 3, minute, t0).unwrap();
         rl.check("login:1.2.3.4", 3, minute, t0 + minute).unwrap();
     }

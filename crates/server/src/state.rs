@@ -49,18 +49,28 @@ impl AppState {
     /// Resolves keys (configured, or generated once into the data dir) and starts the
     /// background log writer.
     pub async fn new(mut config: Config, services: Services) -> Result<AppState, String> {
-        let needs_generated = config.auth.jwt_keys.is_empty() || config.cameras.credentials_key.is_none();
+        let needs_generated =
+            config.auth.jwt_keys.is_empty() || config.cameras.credentials_key.is_none();
         if needs_generated {
             let generated = crate::crypto::load_or_create_secrets(&config.database.data_dir)?;
             if config.auth.jwt_keys.is_empty() {
-                config.auth.jwt_keys =
-                    vec![JwtKey { id: generated.jwt_key_id, secret: Secret::new(generated.jwt_secret) }];
+                config.auth.jwt_keys = vec![JwtKey {
+                    id: generated.jwt_key_id,
+                    secret: Secret::new(generated.jwt_secret),
+                }];
             }
             if config.cameras.credentials_key.is_none() {
                 config.cameras.credentials_key = Some(Secret::new(generated.credentials_key));
             }
         }
-        let credentials = CredentialBox::new(config.cameras.credentials_key.as_ref().map(Secret::expose).unwrap_or(""))?;
+        let credentials = CredentialBox::new(
+            config
+                .cameras
+                .credentials_key
+                .as_ref()
+                .map(Secret::expose)
+                .unwrap_or(""),
+        )?;
         let password = PasswordParams {
             memory_kib: config.auth.argon2_memory_kib,
             iterations: config.auth.argon2_iterations,
@@ -87,6 +97,9 @@ impl AppState {
     /// Writes audit rows now (awaited: an audited action is not acknowledged before its
     /// audit row is stored). A failure is logged and reported as an internal error.
     pub async fn audit(&self, entry: NewAudit) -> Result<(), crate::error::ApiError> {
-        self.store.insert_audit(&[entry], self.clock.now()).await.map_err(crate::error::ApiError::internal)
+        self.store
+            .insert_audit(&[entry], self.clock.now())
+            .await
+            .map_err(crate::error::ApiError::internal)
     }
 }

@@ -11,7 +11,9 @@ use crate::error::ApiError;
 pub const MASK: &str = "***";
 const MAX_LEN: usize = 500;
 /// Query parameters whose values are treated as secrets.
-const SECRET_PARAMS: &[&str] = &["password", "pass", "pwd", "passwd", "token", "key", "apikey", "api_key", "auth", "secret"];
+const SECRET_PARAMS: &[&str] = &[
+    "password", "pass", "pwd", "passwd", "token", "key", "apikey", "api_key", "auth", "secret",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamUrl {
@@ -31,17 +33,30 @@ impl StreamUrl {
             return Err(ApiError::invalid(FIELD, "must not be empty"));
         }
         if input.len() > MAX_LEN {
-            return Err(ApiError::invalid(FIELD, format!("must be at most {MAX_LEN} characters")));
-        }
-        if input.chars().any(|c| c.is_control() || c.is_whitespace()) {
-            return Err(ApiError::invalid(FIELD, "must not contain spaces or control characters"));
-        }
-        let url = url::Url::parse(input).map_err(|e| ApiError::invalid(FIELD, format!("is not a URL ({e})")))?;
-        let scheme = url.scheme().to_ascii_lowercase();
-        if !allowed_schemes.iter().any(|s| s.eq_ignore_ascii_case(&scheme)) {
             return Err(ApiError::invalid(
                 FIELD,
-                format!("scheme {scheme:?} is not allowed; allowed: {}", allowed_schemes.join(", ")),
+                format!("must be at most {MAX_LEN} characters"),
+            ));
+        }
+        if input.chars().any(|c| c.is_control() || c.is_whitespace()) {
+            return Err(ApiError::invalid(
+                FIELD,
+                "must not contain spaces or control characters",
+            ));
+        }
+        let url = url::Url::parse(input)
+            .map_err(|e| ApiError::invalid(FIELD, format!("is not a URL ({e})")))?;
+        let scheme = url.scheme().to_ascii_lowercase();
+        if !allowed_schemes
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(&scheme))
+        {
+            return Err(ApiError::invalid(
+                FIELD,
+                format!(
+                    "scheme {scheme:?} is not allowed; allowed: {}",
+                    allowed_schemes.join(", ")
+                ),
             ));
         }
         if scheme != "file" && url.host_str().is_none_or(str::is_empty) {
@@ -51,7 +66,10 @@ impl StreamUrl {
         let mut has_secrets = false;
         if url.password().is_some() {
             if url.password() == Some(MASK) || url.password() == Some("%2A%2A%2A") {
-                return Err(ApiError::invalid(FIELD, "password is the mask ***; send the real password"));
+                return Err(ApiError::invalid(
+                    FIELD,
+                    "password is the mask ***; send the real password",
+                ));
             }
             has_secrets = true;
             let _ = masked.set_password(Some(MASK));
@@ -72,7 +90,12 @@ impl StreamUrl {
         }
         // url percent-encodes the mask in user-info; show it literally.
         let masked = masked.to_string().replace("%2A%2A%2A", MASK);
-        Ok(StreamUrl { masked, has_secrets, scheme, original: input.to_string() })
+        Ok(StreamUrl {
+            masked,
+            has_secrets,
+            scheme,
+            original: input.to_string(),
+        })
     }
 
     /// `security_config` JSON holding the sealed original URL (empty when no secrets).
@@ -87,8 +110,15 @@ impl StreamUrl {
 
 /// The URL to open a camera with: the sealed original when there is one, else the
 /// stored URL (which then has no secrets).
-pub fn unsealed_url(stream_url: &str, security_config: &serde_json::Value, sealer: &CredentialBox) -> Result<String, String> {
-    match security_config.get("stream_url_sealed").and_then(|v| v.as_str()) {
+pub fn unsealed_url(
+    stream_url: &str,
+    security_config: &serde_json::Value,
+    sealer: &CredentialBox,
+) -> Result<String, String> {
+    match security_config
+        .get("stream_url_sealed")
+        .and_then(|v| v.as_str())
+    {
         Some(sealed) => sealer.open(sealed),
         None => Ok(stream_url.to_string()),
     }
@@ -99,16 +129,26 @@ mod tests {
     use super::*;
 
     fn schemes() -> Vec<String> {
-        ["rtsp", "rtsps", "http", "https"].map(String::from).to_vec()
+        ["rtsp", "rtsps", "http", "https"]
+            .map(String::from)
+            .to_vec()
     }
 
     #[test]
     fn masks_user_info_and_secret_query_values() {
-        let u = StreamUrl::parse("rtsp://admin:p%40ss@10.0.0.5:554/Streaming/101", &schemes()).unwrap();
+        let u =
+            StreamUrl::parse("rtsp://admin:p%40ss@10.0.0.5:554/Streaming/101", &schemes()).unwrap();
         assert_eq!(u.masked, "rtsp://admin:***@10.0.0.5:554/Streaming/101");
         assert!(u.has_secrets);
-        let u = StreamUrl::parse("http://cam/video.cgi?user=admin&password=hunter2&res=1", &schemes()).unwrap();
-        assert_eq!(u.masked, "http://cam/video.cgi?user=admin&password=***&res=1");
+        let u = StreamUrl::parse(
+            "http://cam/video.cgi?user=admin&password=hunter2&res=1",
+            &schemes(),
+        )
+        .unwrap();
+        assert_eq!(
+            u.masked,
+            "http://cam/video.cgi?user=admin&password=***&res=1"
+        );
         let u = StreamUrl::parse("rtsp://cam.local/live", &schemes()).unwrap();
         assert!(!u.has_secrets);
         assert_eq!(u.masked, "rtsp://cam.local/live");
@@ -125,17 +165,26 @@ mod tests {
         ] {
             let e = StreamUrl::parse(input, &schemes()).unwrap_err();
             assert_eq!(e.body.field.as_deref(), Some("stream_url"));
-            assert!(e.body.message.contains(needle), "{input}: {}", e.body.message);
+            assert!(
+                e.body.message.contains(needle),
+                "{input}: {}",
+                e.body.message
+            );
         }
     }
 
     #[test]
     fn sealed_original_round_trips() {
         use base64::Engine;
-        let sealer = CredentialBox::new(&base64::engine::general_purpose::STANDARD.encode([1u8; 32])).unwrap();
+        let sealer =
+            CredentialBox::new(&base64::engine::general_purpose::STANDARD.encode([1u8; 32]))
+                .unwrap();
         let u = StreamUrl::parse("rtsp://admin:secret@cam/live", &schemes()).unwrap();
         let config = u.security_config(&sealer);
         assert!(!config.to_string().contains("secret@"));
-        assert_eq!(unsealed_url(&u.masked, &config, &sealer).unwrap(), "rtsp://admin:secret@cam/live");
+        assert_eq!(
+            unsealed_url(&u.masked, &config, &sealer).unwrap(),
+            "rtsp://admin:secret@cam/live"
+        );
     }
 }

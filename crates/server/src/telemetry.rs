@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Latency histogram bucket bounds, seconds.
-const BUCKETS_S: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0];
+const BUCKETS_S: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -35,11 +37,19 @@ pub struct Metrics {
 impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
         let key = (method.to_string(), route.to_string());
-        *self.requests.lock().unwrap_or_else(|p| p.into_inner()).entry((key.0.clone(), key.1.clone(), status)).or_default() += 1;
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((key.0.clone(), key.1.clone(), status))
+            .or_default() += 1;
         let mut latency = self.latency.lock().unwrap_or_else(|p| p.into_inner());
         let h = latency.entry(key).or_default();
         let s = elapsed.as_secs_f64();
-        let slot = BUCKETS_S.iter().position(|b| s <= *b).unwrap_or(BUCKETS_S.len());
+        let slot = BUCKETS_S
+            .iter()
+            .position(|b| s <= *b)
+            .unwrap_or(BUCKETS_S.len());
         h.counts[slot] += 1;
         h.sum_s += s;
         h.count += 1;
@@ -50,35 +60,79 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP footfall_http_requests_total HTTP requests by route and status.\n");
         out.push_str("# TYPE footfall_http_requests_total counter\n");
-        for ((method, route, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
-            let _ = writeln!(out, "footfall_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}");
+        for ((method, route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
+            let _ = writeln!(
+                out,
+                "footfall_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {n}"
+            );
         }
-        out.push_str("# HELP footfall_http_request_duration_seconds HTTP request latency by route.\n");
+        out.push_str(
+            "# HELP footfall_http_request_duration_seconds HTTP request latency by route.\n",
+        );
         out.push_str("# TYPE footfall_http_request_duration_seconds histogram\n");
-        for ((method, route), h) in self.latency.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for ((method, route), h) in self
+            .latency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             let labels = format!("method=\"{method}\",route=\"{route}\"");
             let mut cumulative = 0;
             for (i, bound) in BUCKETS_S.iter().enumerate() {
                 cumulative += h.counts[i];
-                let _ = writeln!(out, "footfall_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}");
+                let _ = writeln!(
+                    out,
+                    "footfall_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {cumulative}"
+                );
             }
-            let _ = writeln!(out, "footfall_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "footfall_http_request_duration_seconds_sum{{{labels}}} {}", h.sum_s);
-            let _ = writeln!(out, "footfall_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "footfall_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "footfall_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum_s
+            );
+            let _ = writeln!(
+                out,
+                "footfall_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
         }
         let (size, idle) = store.pool_stats();
         out.push_str("# HELP footfall_db_pool_connections Database pool connections by state.\n");
         out.push_str("# TYPE footfall_db_pool_connections gauge\n");
         let _ = writeln!(out, "footfall_db_pool_connections{{state=\"idle\"}} {idle}");
-        let _ = writeln!(out, "footfall_db_pool_connections{{state=\"in_use\"}} {}", size as usize - idle.min(size as usize));
+        let _ = writeln!(
+            out,
+            "footfall_db_pool_connections{{state=\"in_use\"}} {}",
+            size as usize - idle.min(size as usize)
+        );
         out.push_str("# HELP footfall_log_rows_dropped_total performance/error log rows dropped because the writer was behind.\n");
         out.push_str("# TYPE footfall_log_rows_dropped_total counter\n");
-        let _ = writeln!(out, "footfall_log_rows_dropped_total {}", self.logs_dropped.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "footfall_log_rows_dropped_total {}",
+            self.logs_dropped.load(Ordering::Relaxed)
+        );
         out.push_str("# HELP footfall_login_failures_total Failed login attempts.\n");
         out.push_str("# TYPE footfall_login_failures_total counter\n");
-        let _ = writeln!(out, "footfall_login_failures_total {}", self.logins_failed.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "footfall_login_failures_total {}",
+            self.logins_failed.load(Ordering::Relaxed)
+        );
         if let Some((cpu_s, rss)) = process_usage() {
-            out.push_str("# HELP process_cpu_seconds_total User and system CPU time of this process.\n");
+            out.push_str(
+                "# HELP process_cpu_seconds_total User and system CPU time of this process.\n",
+            );
             out.push_str("# TYPE process_cpu_seconds_total counter\n");
             let _ = writeln!(out, "process_cpu_seconds_total {cpu_s}");
             out.push_str("# HELP process_resident_memory_bytes Resident memory of this process.\n");
@@ -121,10 +175,16 @@ pub async fn track(State(state): State<AppState>, mut request: Request, next: Ne
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    request.extensions_mut().insert(RequestId(request_id.clone()));
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     let meta = crate::auth::RequestMeta::from_request(&request, &state);
     let request_size = request
         .headers()
@@ -136,8 +196,17 @@ pub async fn track(State(state): State<AppState>, mut request: Request, next: Ne
         .headers()
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok()?.strip_prefix("Bearer "))
-        .and_then(|t| state.keys.verify(t, state.clock.now()).ok()?.sub.parse::<i64>().ok());
-    let span = tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
+        .and_then(|t| {
+            state
+                .keys
+                .verify(t, state.clock.now())
+                .ok()?
+                .sub
+                .parse::<i64>()
+                .ok()
+        });
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let mut response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -151,30 +220,36 @@ pub async fn track(State(state): State<AppState>, mut request: Request, next: Ne
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<i64>().ok());
     let now = state.clock.now();
-    state.logs.performance(PerformanceLog {
-        service_name: "api".into(),
-        endpoint: route.clone(),
-        method: method.clone(),
-        response_time_ms: elapsed.as_secs_f64() * 1e3,
-        status_code: status as i16,
-        request_size,
-        response_size,
-        user_id,
-        ip_address: meta.ip.clone(),
-        user_agent: meta.user_agent.clone(),
-        timestamp: now,
-    }, &state.metrics);
-    if status >= 500 {
-        state.logs.error(ErrorLog {
-            timestamp: now,
-            service: "api".into(),
-            error_type: format!("http_{status}"),
-            error_message: format!("{method} {route} answered {status}"),
-            context: serde_json::json!({"request_id": request_id}),
+    state.logs.performance(
+        PerformanceLog {
+            service_name: "api".into(),
+            endpoint: route.clone(),
+            method: method.clone(),
+            response_time_ms: elapsed.as_secs_f64() * 1e3,
+            status_code: status as i16,
+            request_size,
+            response_size,
             user_id,
-            camera_id: None,
-            severity: ErrorSeverity::High,
-        }, &state.metrics);
+            ip_address: meta.ip.clone(),
+            user_agent: meta.user_agent.clone(),
+            timestamp: now,
+        },
+        &state.metrics,
+    );
+    if status >= 500 {
+        state.logs.error(
+            ErrorLog {
+                timestamp: now,
+                service: "api".into(),
+                error_type: format!("http_{status}"),
+                error_message: format!("{method} {route} answered {status}"),
+                context: serde_json::json!({"request_id": request_id}),
+                user_id,
+                camera_id: None,
+                severity: ErrorSeverity::High,
+            },
+            &state.metrics,
+        );
     }
     response
 }

@@ -36,7 +36,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 if inner.is_syntax() || inner.is_eof() {
                     return Err(ApiError::bad_request(format!("malformed JSON: {inner}")));
                 }
-                let field = if path == "." { "body".to_string() } else { path };
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 Err(ApiError::invalid(field, strip_position(&inner.to_string())))
             }
         }
@@ -58,11 +62,20 @@ pub fn username(value: &str, field: &str) -> Result<String, ApiError> {
     if !(3..=50).contains(&len) {
         return Err(ApiError::invalid(field, "must be 3 to 50 characters"));
     }
-    if !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
-        return Err(ApiError::invalid(field, "may contain only letters, digits, '.', '_' and '-'"));
+    if !v
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err(ApiError::invalid(
+            field,
+            "may contain only letters, digits, '.', '_' and '-'",
+        ));
     }
     if !v.chars().next().is_some_and(|c| c.is_ascii_alphanumeric()) {
-        return Err(ApiError::invalid(field, "must start with a letter or digit"));
+        return Err(ApiError::invalid(
+            field,
+            "must start with a letter or digit",
+        ));
     }
     Ok(v.to_string())
 }
@@ -74,16 +87,24 @@ pub fn email(value: &str, field: &str) -> Result<String, ApiError> {
         return Err(ApiError::invalid(field, "must be at most 100 characters"));
     }
     let Some((local, domain)) = v.split_once('@') else {
-        return Err(ApiError::invalid(field, "must be an e-mail address like name@example.com"));
+        return Err(ApiError::invalid(
+            field,
+            "must be an e-mail address like name@example.com",
+        ));
     };
     let ok_local = !local.is_empty() && !local.contains(char::is_whitespace);
     let ok_domain = domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && !domain.contains("..")
-        && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        && domain
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '.' || c == '-');
     if !ok_local || !ok_domain || local.contains('@') {
-        return Err(ApiError::invalid(field, "must be an e-mail address like name@example.com"));
+        return Err(ApiError::invalid(
+            field,
+            "must be an e-mail address like name@example.com",
+        ));
     }
     Ok(v.to_string())
 }
@@ -95,20 +116,38 @@ pub fn text(value: &str, field: &str, max: usize, required: bool) -> Result<Stri
         return Err(ApiError::invalid(field, "must not be empty"));
     }
     if v.chars().count() > max {
-        return Err(ApiError::invalid(field, format!("must be at most {max} characters")));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be at most {max} characters"),
+        ));
     }
     if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::invalid(field, "must not contain control characters"));
+        return Err(ApiError::invalid(
+            field,
+            "must not contain control characters",
+        ));
     }
     Ok(v.to_string())
 }
 
-pub fn optional_text(value: Option<&str>, field: &str, max: usize) -> Result<Option<String>, ApiError> {
-    value.map(|v| text(v, field, max, false)).transpose().map(|v| v.filter(|s| !s.is_empty()))
+pub fn optional_text(
+    value: Option<&str>,
+    field: &str,
+    max: usize,
+) -> Result<Option<String>, ApiError> {
+    value
+        .map(|v| text(v, field, max, false))
+        .transpose()
+        .map(|v| v.filter(|s| !s.is_empty()))
 }
 
 /// Query-string pagination: `limit` 1..=max (default `default`), `offset` >= 0.
-pub fn page(limit: Option<i64>, offset: Option<i64>, default: i64, max: i64) -> Result<(i64, i64), ApiError> {
+pub fn page(
+    limit: Option<i64>,
+    offset: Option<i64>,
+    default: i64,
+    max: i64,
+) -> Result<(i64, i64), ApiError> {
     let limit = limit.unwrap_or(default);
     if !(1..=max).contains(&limit) {
         return Err(ApiError::invalid("limit", format!("must be 1 to {max}")));
@@ -127,16 +166,32 @@ mod tests {
     #[test]
     fn usernames_and_emails() {
         assert_eq!(username("  alice_1 ", "username").unwrap(), "alice_1");
-        assert_eq!(username("al", "username").unwrap_err().body.field.as_deref(), Some("username"));
+        assert_eq!(
+            username("al", "username")
+                .unwrap_err()
+                .body
+                .field
+                .as_deref(),
+            Some("username")
+        );
         assert!(username("al ice", "username").is_err());
         assert!(username("-alice", "username").is_err());
         assert_eq!(email("a@b.co", "email").unwrap(), "a@b.co");
-        for bad in ["a", "a@b", "@b.co", "a@.co", "a b@c.de", "a@b..c", "a@b@c.de"] {
+        for bad in [
+            "a", "a@b", "@b.co", "a@.co", "a b@c.de", "a@b..c", "a@b@c.de",
+        ] {
             assert!(email(bad, "email").is_err(), "{bad}");
         }
         assert!(text("x\u{7}", "name", 10, true).is_err());
         assert!(text("  ", "name", 10, true).is_err());
         assert_eq!(page(None, None, 50, 100).unwrap(), (50, 0));
-        assert_eq!(page(Some(0), None, 50, 100).unwrap_err().body.field.as_deref(), Some("limit"));
+        assert_eq!(
+            page(Some(0), None, 50, 100)
+                .unwrap_err()
+                .body
+                .field
+                .as_deref(),
+            Some("limit")
+        );
     }
 }

@@ -60,6 +60,7 @@ both_backends!(
     graphql_requires_auth_and_limits_depth,
     setup_health_metrics_and_openapi,
     admin_manages_users_and_audit,
+    models_must_load_and_alerts_resolve,
 );
 
 fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
@@ -69,7 +70,12 @@ fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
 async fn register_login_refresh_logout(backend: Backend) {
     let s = start(backend).await;
     let (status, user) = s
-        .call(Method::POST, "/api/v1/auth/register", None, Some(json!({"username": "erin", "email": "erin@example.com", "password": PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "erin", "email": "erin@example.com", "password": PASSWORD})),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{user}");
     assert_eq!(user["role"], "viewer");
@@ -82,11 +88,19 @@ async fn register_login_refresh_logout(backend: Backend) {
     let access = tokens["access_token"].as_str().unwrap();
     assert_eq!(tokens["expires_in"], 900);
     let (status, me) = s.call(Method::GET, "/api/v1/me", Some(access), None).await;
-    assert_eq!((status, me["username"].as_str()), (StatusCode::OK, Some("erin")));
+    assert_eq!(
+        (status, me["username"].as_str()),
+        (StatusCode::OK, Some("erin"))
+    );
 
     // Refresh rotates: new pair, the access token keeps working until logout.
     let (status, refreshed) = s
-        .call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": tokens["refresh_token"]})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": tokens["refresh_token"]})),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{refreshed}");
     assert_ne!(refreshed["refresh_token"], tokens["refresh_token"]);
@@ -98,54 +112,144 @@ async fn register_login_refresh_logout(backend: Backend) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["message"], "token expired");
     let (_, again) = s
-        .call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": refreshed["refresh_token"]})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": refreshed["refresh_token"]})),
+        )
         .await;
     let access3 = again["access_token"].as_str().unwrap();
 
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/logout", Some(access3), None).await;
+    let (status, _) = s
+        .call(Method::POST, "/api/v1/auth/logout", Some(access3), None)
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = s.call(Method::GET, "/api/v1/me", Some(access3), None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "logged-out session's token is dead: {body}");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "logged-out session's token is dead: {body}"
+    );
 
     // Two sessions, logout-all ends both.
     let a = s.login("erin").await;
     let b = s.login("erin").await;
-    let (status, body) = s.call(Method::POST, "/api/v1/auth/logout-all", a["access_token"].as_str(), None).await;
-    assert_eq!((status, body["sessions_revoked"].as_u64()), (StatusCode::OK, Some(2)));
-    let (status, _) = s.call(Method::GET, "/api/v1/me", b["access_token"].as_str(), None).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/logout-all",
+            a["access_token"].as_str(),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["sessions_revoked"].as_u64()),
+        (StatusCode::OK, Some(2))
+    );
+    let (status, _) = s
+        .call(Method::GET, "/api/v1/me", b["access_token"].as_str(), None)
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Change password: the old one stops working, other sessions end, this one stays.
     let c = s.login("erin").await;
     let d = s.login("erin").await;
     let (status, body) = s
-        .call(Method::POST, "/api/v1/auth/change-password", c["access_token"].as_str(), Some(json!({"current_password": "wrong", "new_password": "Another-Pass-10"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            c["access_token"].as_str(),
+            Some(json!({"current_password": "wrong", "new_password": "Another-Pass-10"})),
+        )
         .await;
-    assert_eq!((status, get(&body, "error.field").as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password")));
+    assert_eq!(
+        (status, get(&body, "error.field").as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"))
+    );
     let (status, _) = s
-        .call(Method::POST, "/api/v1/auth/change-password", c["access_token"].as_str(), Some(json!({"current_password": PASSWORD, "new_password": "Another-Pass-10"})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            c["access_token"].as_str(),
+            Some(json!({"current_password": PASSWORD, "new_password": "Another-Pass-10"})),
+        )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    assert_eq!(s.call(Method::GET, "/api/v1/me", c["access_token"].as_str(), None).await.0, StatusCode::OK);
-    assert_eq!(s.call(Method::GET, "/api/v1/me", d["access_token"].as_str(), None).await.0, StatusCode::UNAUTHORIZED);
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "erin", "password": PASSWORD}))).await;
+    assert_eq!(
+        s.call(Method::GET, "/api/v1/me", c["access_token"].as_str(), None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.call(Method::GET, "/api/v1/me", d["access_token"].as_str(), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "erin", "password": PASSWORD})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Registration validation names fields; duplicates are 409 on the field.
     let (status, body) = s
-        .call(Method::POST, "/api/v1/auth/register", None, Some(json!({"username": "erin", "email": "x@example.com", "password": PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "erin", "email": "x@example.com", "password": PASSWORD})),
+        )
         .await;
-    assert_eq!((status, get(&body, "error.field").as_str()), (StatusCode::CONFLICT, Some("username")));
+    assert_eq!(
+        (status, get(&body, "error.field").as_str()),
+        (StatusCode::CONFLICT, Some("username"))
+    );
     for (body, field) in [
-        (json!({"username": "e", "email": "e@example.com", "password": PASSWORD}), "username"),
-        (json!({"username": "frank", "email": "nope", "password": PASSWORD}), "email"),
-        (json!({"username": "frank", "email": "f@example.com", "password": "short"}), "password"),
-        (json!({"username": "frank", "email": "f@example.com"}), "password"),
-        (json!({"username": "frank", "email": "f@example.com", "password": PASSWORD, "role": "admin"}), "role"),
+        (
+            json!({"username": "e", "email": "e@example.com", "password": PASSWORD}),
+            "username",
+        ),
+        (
+            json!({"username": "frank", "email": "nope", "password": PASSWORD}),
+            "email",
+        ),
+        (
+            json!({"username": "frank", "email": "f@example.com", "password": "short"}),
+            "password",
+        ),
+        (
+            json!({"username": "frank", "email": "f@example.com"}),
+            "password",
+        ),
+        (
+            json!({"username": "frank", "email": "f@example.com", "password": PASSWORD, "role": "admin"}),
+            "role",
+        ),
     ] {
-        let (status, err) = s.call(Method::POST, "/api/v1/auth/register", None, Some(body.clone())).await;
+        let (status, err) = s
+            .call(
+                Method::POST,
+                "/api/v1/auth/register",
+                None,
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
-        assert!(get(&err, "error.field").as_str().unwrap_or("").contains(field) || get(&err, "error.message").as_str().unwrap().contains(field), "{body}: {err}");
+        assert!(
+            get(&err, "error.field")
+                .as_str()
+                .unwrap_or("")
+                .contains(field)
+                || get(&err, "error.message").as_str().unwrap().contains(field),
+            "{body}: {err}"
+        );
     }
     s.stop().await;
 }
@@ -154,19 +258,78 @@ async fn refresh_token_reuse_revokes_the_session(backend: Backend) {
     let s = start(backend).await;
     s.create_user("gina", Role::User).await;
     let first = s.login("gina").await;
-    let (_, second) = s.call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": first["refresh_token"]}))).await;
+    let (_, second) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": first["refresh_token"]})),
+        )
+        .await;
     // The thief replays the first (spent) token: the whole session dies.
-    let (status, body) = s.call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": first["refresh_token"]}))).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": first["refresh_token"]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(body["error"]["message"].as_str().unwrap().contains("revoked"), "{body}");
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": second["refresh_token"]}))).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "the legitimate holder's token died with the session");
-    let (status, _) = s.call(Method::GET, "/api/v1/me", second["access_token"].as_str(), None).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("revoked"),
+        "{body}"
+    );
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": second["refresh_token"]})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the legitimate holder's token died with the session"
+    );
+    let (status, _) = s
+        .call(
+            Method::GET,
+            "/api/v1/me",
+            second["access_token"].as_str(),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let audit = s.state().store.list_audit(&footfall_store::AuditFilter { action: Some("session.refresh_reuse".into()), limit: 10, ..Default::default() }).await.unwrap();
+    let audit = s
+        .state()
+        .store
+        .list_audit(&footfall_store::AuditFilter {
+            action: Some("session.refresh_reuse".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 1);
-    for garbage in ["", "x", "abc.def", &format!("{}x", first["refresh_token"].as_str().unwrap())] {
-        let (status, _) = s.call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({"refresh_token": garbage}))).await;
+    for garbage in [
+        "",
+        "x",
+        "abc.def",
+        &format!("{}x", first["refresh_token"].as_str().unwrap()),
+    ] {
+        let (status, _) = s
+            .call(
+                Method::POST,
+                "/api/v1/auth/refresh",
+                None,
+                Some(json!({"refresh_token": garbage})),
+            )
+            .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{garbage}");
     }
     s.stop().await;
@@ -177,11 +340,23 @@ async fn lockout_is_identical_for_unknown_and_known_users(backend: Backend) {
     s.create_user("hank", Role::User).await;
     let attempt = |login: &'static str, password: &'static str| {
         let s = &s;
-        async move { s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": login, "password": password}))).await }
+        async move {
+            s.call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"login": login, "password": password})),
+            )
+            .await
+        }
     };
     let (k_status, k_body) = attempt("hank", "wrong-password-1").await;
     let (u_status, u_body) = attempt("nobody", "wrong-password-1").await;
-    assert_eq!((k_status, &k_body), (u_status, &u_body), "unknown user and wrong password answer the same");
+    assert_eq!(
+        (k_status, &k_body),
+        (u_status, &u_body),
+        "unknown user and wrong password answer the same"
+    );
     assert_eq!(k_status, StatusCode::UNAUTHORIZED);
     for _ in 0..4 {
         attempt("hank", "wrong-password-1").await;
@@ -189,45 +364,168 @@ async fn lockout_is_identical_for_unknown_and_known_users(backend: Backend) {
     }
     let (k_status, k_body) = attempt("hank", PASSWORD).await;
     let (u_status, u_body) = attempt("nobody", PASSWORD).await;
-    assert_eq!(k_status, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password: {k_body}");
+    assert_eq!(
+        k_status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even with the right password: {k_body}"
+    );
     assert_eq!((k_status, &k_body), (u_status, &u_body));
     // The lock ends after auth.lockout_s.
     s.clock.advance(chrono::Duration::seconds(901));
     let (status, _) = attempt("hank", PASSWORD).await;
     assert_eq!(status, StatusCode::OK);
-    let failures = s.state().store.list_audit(&footfall_store::AuditFilter { action: Some("login.failure".into()), limit: 100, ..Default::default() }).await.unwrap();
+    let failures = s
+        .state()
+        .store
+        .list_audit(&footfall_store::AuditFilter {
+            action: Some("login.failure".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(failures.len(), 10, "every failed attempt is audited");
-    assert!(failures.iter().all(|a| a.ip_address.as_deref() == Some("127.0.0.1")));
+    assert!(
+        failures
+            .iter()
+            .all(|a| a.ip_address.as_deref() == Some("127.0.0.1"))
+    );
     s.stop().await;
 }
 
 async fn password_reset_and_email_verification(backend: Backend) {
     let s = start(backend).await;
     let (_, user) = s
-        .call(Method::POST, "/api/v1/auth/register", None, Some(json!({"username": "ivy", "email": "ivy@example.com", "password": PASSWORD})))
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "ivy", "email": "ivy@example.com", "password": PASSWORD})),
+        )
         .await;
     assert_eq!(user["email_verified"], false);
     let link = s.mailer.sent()[0].body.clone();
-    let token = link.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
-    assert_eq!(s.call(Method::POST, "/api/v1/auth/verify-email", None, Some(json!({"token": token}))).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(s.call(Method::POST, "/api/v1/auth/verify-email", None, Some(json!({"token": token}))).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    let token = link
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        s.call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token}))
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token}))
+        )
+        .await
+        .0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     let session = s.login("ivy").await;
     assert_eq!(session["user"]["email_verified"], true);
 
     // Unknown address: same 202, no mail.
-    assert_eq!(s.call(Method::POST, "/api/v1/auth/forgot-password", None, Some(json!({"email": "ghost@example.com"}))).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        s.call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            None,
+            Some(json!({"email": "ghost@example.com"}))
+        )
+        .await
+        .0,
+        StatusCode::ACCEPTED
+    );
     assert_eq!(s.mailer.sent().len(), 1);
-    assert_eq!(s.call(Method::POST, "/api/v1/auth/forgot-password", None, Some(json!({"email": "ivy@example.com"}))).await.0, StatusCode::ACCEPTED);
+    assert_eq!(
+        s.call(
+            Method::POST,
+            "/api/v1/auth/forgot-password",
+            None,
+            Some(json!({"email": "ivy@example.com"}))
+        )
+        .await
+        .0,
+        StatusCode::ACCEPTED
+    );
     let mail = s.mailer.sent().pop().unwrap();
-    let token = mail.body.split("token=").nth(1).unwrap().split_whitespace().next().unwrap().to_string();
-    let (status, body) = s.call(Method::POST, "/api/v1/auth/reset-password", None, Some(json!({"token": token, "new_password": "weak"}))).await;
-    assert_eq!((status, get(&body, "error.field").as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password")));
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/reset-password", None, Some(json!({"token": token, "new_password": "Reset-Pass-2026"}))).await;
-    assert_eq!(status, StatusCode::NO_CONTENT, "a weak first try does not spend the token");
-    assert_eq!(s.call(Method::GET, "/api/v1/me", session["access_token"].as_str(), None).await.0, StatusCode::UNAUTHORIZED, "reset ends sessions");
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "ivy", "password": "Reset-Pass-2026"}))).await;
+    let token = mail
+        .body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "weak"})),
+        )
+        .await;
+    assert_eq!(
+        (status, get(&body, "error.field").as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("new_password"))
+    );
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "Reset-Pass-2026"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::NO_CONTENT,
+        "a weak first try does not spend the token"
+    );
+    assert_eq!(
+        s.call(
+            Method::GET,
+            "/api/v1/me",
+            session["access_token"].as_str(),
+            None
+        )
+        .await
+        .0,
+        StatusCode::UNAUTHORIZED,
+        "reset ends sessions"
+    );
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "ivy", "password": "Reset-Pass-2026"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/reset-password", None, Some(json!({"token": token, "new_password": "Reset-Pass-2027"}))).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": token, "new_password": "Reset-Pass-2027"})),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "single use");
     s.stop().await;
 }
@@ -237,7 +535,11 @@ async fn role_matrix(backend: Backend) {
     captured_logs();
     // Each call gets a fresh session (logout endpoints end theirs): lift the login limit.
     let s = TestServer::start_with(backend, |c| c.auth.login_per_ip_per_minute = 100_000).await;
-    let roles = [(Role::Admin, "root"), (Role::User, "uma"), (Role::Viewer, "vic")];
+    let roles = [
+        (Role::Admin, "root"),
+        (Role::User, "uma"),
+        (Role::Viewer, "vic"),
+    ];
     for (role, name) in roles {
         s.create_user(name, role).await;
     }
@@ -253,7 +555,11 @@ async fn role_matrix(backend: Backend) {
             let (anon, anon_body) = s.call(method.clone(), &concrete, None, body.clone()).await;
             match access {
                 "public" => assert_ne!(anon, StatusCode::FORBIDDEN, "{method} {path}"),
-                _ => assert_eq!(anon, StatusCode::UNAUTHORIZED, "{method} {path} anonymous: {anon_body}"),
+                _ => assert_eq!(
+                    anon,
+                    StatusCode::UNAUTHORIZED,
+                    "{method} {path} anonymous: {anon_body}"
+                ),
             }
             if access == "public" || access == "api_key" {
                 checked += 1;
@@ -261,12 +567,24 @@ async fn role_matrix(backend: Backend) {
             }
             let required: Role = access.parse().unwrap();
             for (role, name) in &roles {
-                let token = s.login(name).await["access_token"].as_str().unwrap().to_string();
-                let (status, body) = s.call(method.clone(), &concrete, Some(&token), body.clone()).await;
+                let token = s.login(name).await["access_token"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let (status, body) = s
+                    .call(method.clone(), &concrete, Some(&token), body.clone())
+                    .await;
                 if role.at_least(required) {
-                    assert!(status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED, "{method} {path} as {role}: {status} {body}");
+                    assert!(
+                        status != StatusCode::FORBIDDEN && status != StatusCode::UNAUTHORIZED,
+                        "{method} {path} as {role}: {status} {body}"
+                    );
                 } else {
-                    assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path} as {role}: {body}");
+                    assert_eq!(
+                        status,
+                        StatusCode::FORBIDDEN,
+                        "{method} {path} as {role}: {body}"
+                    );
                     assert_eq!(body["error"]["code"], "forbidden");
                 }
             }
@@ -274,8 +592,21 @@ async fn role_matrix(backend: Backend) {
         }
     }
     assert!(checked >= 40, "only {checked} operations");
-    let denied = s.state().store.list_audit(&footfall_store::AuditFilter { action: Some("permission.denied".into()), limit: 1000, ..Default::default() }).await.unwrap();
-    assert!(denied.len() >= 20, "every denial is audited ({})", denied.len());
+    let denied = s
+        .state()
+        .store
+        .list_audit(&footfall_store::AuditFilter {
+            action: Some("permission.denied".into()),
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(
+        denied.len() >= 20,
+        "every denial is audited ({})",
+        denied.len()
+    );
     s.stop().await;
 }
 
@@ -294,7 +625,14 @@ fn camera(name: &str) -> Value {
 async fn camera_validation_names_each_field(backend: Backend) {
     let s = start(backend).await;
     let token = s.token("uma", Role::User).await;
-    let (status, created) = s.call(Method::POST, "/api/v1/cameras", Some(&token), Some(camera("Entrance"))).await;
+    let (status, created) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&token),
+            Some(camera("Entrance")),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     assert_eq!(created["stream_type"], "rtsp");
     assert_eq!(created["lines"][0]["name"], "door");
@@ -312,11 +650,26 @@ async fn camera_validation_names_each_field(backend: Backend) {
         ("settings.confidence", json!({"confidence": 1.5})),
         ("settings.classes", json!({"classes": []})),
         ("settings.fps", json!({"fps": 5})),
-        ("lines[0].end", json!([{"name": "a", "start": {"x": 0.5, "y": 0.5}, "end": {"x": 0.5, "y": 0.5}}])),
-        ("lines[1].name", json!([{"name": "a", "start": {"x": 0.1, "y": 0.5}, "end": {"x": 0.9, "y": 0.5}}, {"name": "a", "start": {"x": 0.1, "y": 0.6}, "end": {"x": 0.9, "y": 0.6}}])),
-        ("lines[0].start", json!([{"name": "a", "start": {"x": 1.5, "y": 0.5}, "end": {"x": 0.9, "y": 0.5}}])),
-        ("zones[0].polygon", json!([{"name": "z", "polygon": [{"x": 0.1, "y": 0.1}, {"x": 0.2, "y": 0.2}]}])),
-        ("zones[0].polygon", json!([{"name": "z", "polygon": [{"x": 0.0, "y": 0.0}, {"x": 1.0, "y": 1.0}, {"x": 1.0, "y": 0.0}, {"x": 0.0, "y": 1.0}]}])),
+        (
+            "lines[0].end",
+            json!([{"name": "a", "start": {"x": 0.5, "y": 0.5}, "end": {"x": 0.5, "y": 0.5}}]),
+        ),
+        (
+            "lines[1].name",
+            json!([{"name": "a", "start": {"x": 0.1, "y": 0.5}, "end": {"x": 0.9, "y": 0.5}}, {"name": "a", "start": {"x": 0.1, "y": 0.6}, "end": {"x": 0.9, "y": 0.6}}]),
+        ),
+        (
+            "lines[0].start",
+            json!([{"name": "a", "start": {"x": 1.5, "y": 0.5}, "end": {"x": 0.9, "y": 0.5}}]),
+        ),
+        (
+            "zones[0].polygon",
+            json!([{"name": "z", "polygon": [{"x": 0.1, "y": 0.1}, {"x": 0.2, "y": 0.2}]}]),
+        ),
+        (
+            "zones[0].polygon",
+            json!([{"name": "z", "polygon": [{"x": 0.0, "y": 0.0}, {"x": 1.0, "y": 1.0}, {"x": 1.0, "y": 0.0}, {"x": 0.0, "y": 1.0}]}]),
+        ),
         ("metadata", json!([1, 2])),
         ("enabled", json!("yes")),
     ];
@@ -328,27 +681,91 @@ async fn camera_validation_names_each_field(backend: Backend) {
         } else {
             body[key] = value.clone();
         }
-        let (status, err) = s.call(Method::POST, "/api/v1/cameras", Some(&token), Some(body)).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{field}={value}: {err}");
+        let (status, err) = s
+            .call(Method::POST, "/api/v1/cameras", Some(&token), Some(body))
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}={value}: {err}"
+        );
         let named = err["error"]["field"].as_str().unwrap_or("");
-        assert!(named.starts_with(field), "{field}={value}: named {named:?} ({err})");
+        assert!(
+            named.starts_with(field),
+            "{field}={value}: named {named:?} ({err})"
+        );
     }
-    let (status, err) = s.call(Method::POST, "/api/v1/cameras", Some(&token), Some(camera("entrance"))).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::CONFLICT, Some("name")));
-    let resp = s.client.post(format!("{}/api/v1/cameras", s.url)).bearer_auth(&token).body("{not json").header("content-type", "application/json").send().await.unwrap();
+    let (status, err) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&token),
+            Some(camera("entrance")),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("name"))
+    );
+    let resp = s
+        .client
+        .post(format!("{}/api/v1/cameras", s.url))
+        .bearer_auth(&token)
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"]["code"], "bad_request");
-    let resp = s.client.post(format!("{}/api/v1/cameras", s.url)).bearer_auth(&token).body("name=x").send().await.unwrap();
+    let resp = s
+        .client
+        .post(format!("{}/api/v1/cameras", s.url))
+        .bearer_auth(&token)
+        .body("name=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     // Update and delete.
     let id = created["id"].as_i64().unwrap();
     let mut changed = camera("Entrance 2");
     changed["enabled"] = json!(false);
-    let (status, updated) = s.call(Method::PUT, &format!("/api/v1/cameras/{id}"), Some(&token), Some(changed)).await;
-    assert_eq!((status, updated["enabled"].as_bool()), (StatusCode::OK, Some(false)));
-    assert_eq!(s.call(Method::DELETE, &format!("/api/v1/cameras/{id}"), Some(&token), None).await.0, StatusCode::NO_CONTENT);
-    assert_eq!(s.call(Method::GET, &format!("/api/v1/cameras/{id}"), Some(&token), None).await.0, StatusCode::NOT_FOUND);
+    let (status, updated) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/cameras/{id}"),
+            Some(&token),
+            Some(changed),
+        )
+        .await;
+    assert_eq!(
+        (status, updated["enabled"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    assert_eq!(
+        s.call(
+            Method::DELETE,
+            &format!("/api/v1/cameras/{id}"),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call(
+            Method::GET,
+            &format!("/api/v1/cameras/{id}"),
+            Some(&token),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
     s.stop().await;
 }
 
@@ -357,35 +774,82 @@ async fn stream_credentials_never_leak(backend: Backend) {
     let token = s.token("uma", Role::User).await;
     let secret = format!("S3cr3t{}", std::process::id());
     let mut body = camera("Secret cam");
-    body["stream_url"] = json!(format!("rtsp://admin:{secret}@10.1.2.3:554/Streaming/101?token={secret}x"));
-    let (status, created) = s.call(Method::POST, "/api/v1/cameras", Some(&token), Some(body)).await;
+    body["stream_url"] = json!(format!(
+        "rtsp://admin:{secret}@10.1.2.3:554/Streaming/101?token={secret}x"
+    ));
+    let (status, created) = s
+        .call(Method::POST, "/api/v1/cameras", Some(&token), Some(body))
+        .await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(created["stream_url"], "rtsp://admin:***@10.1.2.3:554/Streaming/101?token=***");
+    assert_eq!(
+        created["stream_url"],
+        "rtsp://admin:***@10.1.2.3:554/Streaming/101?token=***"
+    );
     let id = created["id"].as_i64().unwrap();
     // Send the masked URL back unchanged: credentials are kept (still decryptable).
     let mut again = camera("Secret cam");
     again["stream_url"] = created["stream_url"].clone();
-    let (status, _) = s.call(Method::PUT, &format!("/api/v1/cameras/{id}"), Some(&token), Some(again)).await;
+    let (status, _) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/cameras/{id}"),
+            Some(&token),
+            Some(again),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let stored = s.state().store.camera(id).await.unwrap();
-    let plain = footfall_server::stream_url::unsealed_url(&stored.stream_url, &stored.security_config, &s.state().credentials).unwrap();
-    assert!(plain.contains(&secret), "the pipeline can still open the stream");
-    assert!(!stored.stream_url.contains(&secret) && !stored.security_config.to_string().contains(&secret), "encrypted at rest");
+    let plain = footfall_server::stream_url::unsealed_url(
+        &stored.stream_url,
+        &stored.security_config,
+        &s.state().credentials,
+    )
+    .unwrap();
+    assert!(
+        plain.contains(&secret),
+        "the pipeline can still open the stream"
+    );
+    assert!(
+        !stored.stream_url.contains(&secret)
+            && !stored.security_config.to_string().contains(&secret),
+        "encrypted at rest"
+    );
 
     let admin = s.token("root", Role::Admin).await;
     let mut seen = String::new();
-    for path in ["/api/v1/cameras", &format!("/api/v1/cameras/{id}"), "/api/v1/audit?limit=1000", "/metrics"] {
+    for path in [
+        "/api/v1/cameras",
+        &format!("/api/v1/cameras/{id}"),
+        "/api/v1/audit?limit=1000",
+        "/metrics",
+    ] {
         let (_, body) = s.call(Method::GET, path, Some(&admin), None).await;
         seen.push_str(&body.to_string());
     }
-    let (_, gql) = s.call(Method::POST, "/api/graphql", Some(&admin), Some(json!({"query": "{ cameras { streamUrl } }"}))).await;
-    assert_eq!(gql["data"]["cameras"][0]["streamUrl"], "rtsp://admin:***@10.1.2.3:554/Streaming/101?token=***");
+    let (_, gql) = s
+        .call(
+            Method::POST,
+            "/api/graphql",
+            Some(&admin),
+            Some(json!({"query": "{ cameras { streamUrl } }"})),
+        )
+        .await;
+    assert_eq!(
+        gql["data"]["cameras"][0]["streamUrl"],
+        "rtsp://admin:***@10.1.2.3:554/Streaming/101?token=***"
+    );
     seen.push_str(&gql.to_string());
-    assert!(!seen.contains(&secret), "a response carries the stream secret");
+    assert!(
+        !seen.contains(&secret),
+        "a response carries the stream secret"
+    );
     s.state().logs.flush().await;
     let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).to_string();
     assert!(logs.contains("camera created"), "log capture works");
-    assert!(!logs.contains(&secret), "a log line carries the stream secret");
+    assert!(
+        !logs.contains(&secret),
+        "a log line carries the stream secret"
+    );
     s.stop().await;
 }
 
@@ -393,49 +857,165 @@ async fn counts_buckets_time_zones_and_csv(backend: Backend) {
     let s = start(backend).await;
     let user = s.token("uma", Role::User).await;
     let viewer = s.token("vic", Role::Viewer).await;
-    let (_, cam) = s.call(Method::POST, "/api/v1/cameras", Some(&user), Some(camera("Door"))).await;
+    let (_, cam) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&user),
+            Some(camera("Door")),
+        )
+        .await;
     let id = cam["id"].as_i64().unwrap();
     // 4 results an hour for two days, starting 2026-11-01 00:00 UTC, in = 1 each.
-    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     let rows: Vec<_> = (0..2 * 24 * 4)
-        .map(|i| footfall_store::NewResult::counts(id, start + chrono::Duration::minutes(15 * i), 2, 1, 0))
+        .map(|i| {
+            footfall_store::NewResult::counts(
+                id,
+                start + chrono::Duration::minutes(15 * i),
+                2,
+                1,
+                0,
+            )
+        })
         .collect();
     s.state().store.insert_results(&rows, None).await.unwrap();
-    let path = |q: &str| format!("/api/v1/cameras/{id}/counts?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&{q}");
-    let (status, page) = s.call(Method::GET, &path("bucket=day&tz=America/New_York"), Some(&viewer), None).await;
+    let path = |q: &str| {
+        format!("/api/v1/cameras/{id}/counts?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&{q}")
+    };
+    let (status, page) = s
+        .call(
+            Method::GET,
+            &path("bucket=day&tz=America/New_York"),
+            Some(&viewer),
+            None,
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     // New York is UTC-4 until Nov 1 06:00 UTC (DST ends), then UTC-5.
-    let starts: Vec<&str> = page["items"].as_array().unwrap().iter().map(|b| b["start"].as_str().unwrap()).collect();
-    assert_eq!(starts, ["2026-10-31T00:00:00-04:00", "2026-11-01T00:00:00-04:00", "2026-11-02T00:00:00-05:00"]);
-    let ins: Vec<i64> = page["items"].as_array().unwrap().iter().map(|b| b["people_in"].as_i64().unwrap()).collect();
-    assert_eq!(ins, [16, 25 * 4, 19 * 4], "Nov 1st in New York has 25 hours");
-    let (_, hours) = s.call(Method::GET, &path("bucket=hour&limit=5&offset=10"), Some(&viewer), None).await;
-    assert_eq!((hours["total"].as_u64(), hours["items"].as_array().unwrap().len()), (Some(48), 5));
+    let starts: Vec<&str> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["start"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-10-31T00:00:00-04:00",
+            "2026-11-01T00:00:00-04:00",
+            "2026-11-02T00:00:00-05:00"
+        ]
+    );
+    let ins: Vec<i64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["people_in"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        ins,
+        [16, 25 * 4, 19 * 4],
+        "Nov 1st in New York has 25 hours"
+    );
+    let (_, hours) = s
+        .call(
+            Method::GET,
+            &path("bucket=hour&limit=5&offset=10"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            hours["total"].as_u64(),
+            hours["items"].as_array().unwrap().len()
+        ),
+        (Some(48), 5)
+    );
     assert_eq!(hours["items"][0]["start"], "2026-11-01T10:00:00Z");
-    let (_, raw) = s.call(Method::GET, &path("bucket=raw&limit=3"), Some(&viewer), None).await;
+    let (_, raw) = s
+        .call(
+            Method::GET,
+            &path("bucket=raw&limit=3"),
+            Some(&viewer),
+            None,
+        )
+        .await;
     assert_eq!(raw["total"], 192);
     assert_eq!(raw["items"][1]["people_in"], 1);
-    let resp = s.client.get(format!("{}{}", s.url, path("bucket=day&format=csv"))).bearer_auth(&viewer).send().await.unwrap();
+    let resp = s
+        .client
+        .get(format!("{}{}", s.url, path("bucket=day&format=csv")))
+        .bearer_auth(&viewer)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.headers()["content-type"], "text/csv; charset=utf-8");
     let csv = resp.text().await.unwrap();
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "start,people_in,people_out,peak_count,avg_count,detection_count,avg_confidence,samples");
+    assert_eq!(
+        lines[0],
+        "start,people_in,people_out,peak_count,avg_count,detection_count,avg_confidence,samples"
+    );
     assert_eq!(lines[1], "2026-11-01T00:00:00Z,96,0,2,2.000,0,,96");
-    let (_, all) = s.call(Method::GET, "/api/v1/counts?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&bucket=month", Some(&viewer), None).await;
+    let (_, all) = s
+        .call(
+            Method::GET,
+            "/api/v1/counts?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&bucket=month",
+            Some(&viewer),
+            None,
+        )
+        .await;
     assert_eq!(all["items"][0]["people_in"], 192);
-    for (q, field) in [("bucket=week", "bucket"), ("tz=Mars/Base", "tz"), ("limit=0", "limit"), ("format=xml", "format")] {
+    for (q, field) in [
+        ("bucket=week", "bucket"),
+        ("tz=Mars/Base", "tz"),
+        ("limit=0", "limit"),
+        ("format=xml", "format"),
+    ] {
         let (status, err) = s.call(Method::GET, &path(q), Some(&viewer), None).await;
-        assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{q}");
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{q}"
+        );
     }
-    let (status, err) = s.call(Method::GET, &format!("/api/v1/cameras/{id}/counts?from=2026-11-03T00:00:00Z&to=2026-11-01T00:00:00Z"), Some(&viewer), None).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("from")));
-    assert_eq!(s.call(Method::GET, "/api/v1/cameras/424242/counts", Some(&viewer), None).await.0, StatusCode::NOT_FOUND);
+    let (status, err) = s
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/cameras/{id}/counts?from=2026-11-03T00:00:00Z&to=2026-11-01T00:00:00Z"
+            ),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("from"))
+    );
+    assert_eq!(
+        s.call(
+            Method::GET,
+            "/api/v1/cameras/424242/counts",
+            Some(&viewer),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
     // A manual count is stored and audited.
     let (status, _) = s
         .call(Method::POST, &format!("/api/v1/cameras/{id}/manual-counts"), Some(&user), Some(json!({"timestamp": "2026-11-02T12:00:00Z", "people_in": 5, "reason": "door counted by hand"})))
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let (_, day) = s.call(Method::GET, &path("bucket=day"), Some(&viewer), None).await;
+    let (_, day) = s
+        .call(Method::GET, &path("bucket=day"), Some(&viewer), None)
+        .await;
     assert_eq!(day["items"][1]["people_in"], 96 + 5);
     s.stop().await;
 }
@@ -443,19 +1023,45 @@ async fn counts_buckets_time_zones_and_csv(backend: Backend) {
 async fn ingest_is_idempotent_and_scoped(backend: Backend) {
     let s = start(backend).await;
     let admin = s.token("root", Role::Admin).await;
-    let (_, a) = s.call(Method::POST, "/api/v1/cameras", Some(&admin), Some(camera("A"))).await;
-    let (_, b) = s.call(Method::POST, "/api/v1/cameras", Some(&admin), Some(camera("B"))).await;
+    let (_, a) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&admin),
+            Some(camera("A")),
+        )
+        .await;
+    let (_, b) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&admin),
+            Some(camera("B")),
+        )
+        .await;
     let (a, b) = (a["id"].as_i64().unwrap(), b["id"].as_i64().unwrap());
-    let (status, key) = s.call(Method::POST, "/api/v1/api-keys", Some(&admin), Some(json!({"name": "door beam", "camera_ids": [a]}))).await;
+    let (status, key) = s
+        .call(
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(&admin),
+            Some(json!({"name": "door beam", "camera_ids": [a]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{key}");
     let secret = key["key"].as_str().unwrap().to_string();
-    let (_, listed) = s.call(Method::GET, "/api/v1/api-keys", Some(&admin), None).await;
+    let (_, listed) = s
+        .call(Method::GET, "/api/v1/api-keys", Some(&admin), None)
+        .await;
     assert!(!listed.to_string().contains(&secret), "keys are shown once");
     let now = s.clock_now();
     let push = |body: Value, key: Option<String>| {
         let s = &s;
         async move {
-            let mut r = s.client.post(format!("{}/api/v1/ingest/counts", s.url)).json(&body);
+            let mut r = s
+                .client
+                .post(format!("{}/api/v1/ingest/counts", s.url))
+                .json(&body);
             if let Some(k) = key {
                 r = r.header("x-api-key", k);
             }
@@ -468,16 +1074,48 @@ async fn ingest_is_idempotent_and_scoped(backend: Backend) {
         {"id": "beam-2", "camera_id": a, "timestamp": now, "people_in": 2, "people_out": 1},
     ]});
     let (status, out) = push(batch.clone(), Some(secret.clone())).await;
-    assert_eq!((status, out["inserted"].as_u64(), out["duplicates"].as_u64()), (StatusCode::OK, Some(2), Some(0)), "{out}");
+    assert_eq!(
+        (status, out["inserted"].as_u64(), out["duplicates"].as_u64()),
+        (StatusCode::OK, Some(2), Some(0)),
+        "{out}"
+    );
     let (_, out) = push(batch.clone(), Some(secret.clone())).await;
-    assert_eq!((out["inserted"].as_u64(), out["duplicates"].as_u64()), (Some(0), Some(2)), "a retried POST stores nothing twice");
+    assert_eq!(
+        (out["inserted"].as_u64(), out["duplicates"].as_u64()),
+        (Some(0), Some(2)),
+        "a retried POST stores nothing twice"
+    );
     let viewer = s.token("vic", Role::Viewer).await;
-    let (_, counts) = s.call(Method::GET, &format!("/api/v1/cameras/{a}/counts?bucket=day"), Some(&viewer), None).await;
+    let (_, counts) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/cameras/{a}/counts?bucket=day"),
+            Some(&viewer),
+            None,
+        )
+        .await;
     assert_eq!(counts["items"][0]["people_in"], 5);
-    let (status, err) = push(json!({"results": [{"camera_id": b, "timestamp": now, "people_in": 1}]}), Some(secret.clone())).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::FORBIDDEN, Some("results[0].camera_id")));
-    let (status, err) = push(json!({"results": [{"camera_id": a, "timestamp": now, "people_in": -1}]}), Some(secret.clone())).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("results[0].people_in")));
+    let (status, err) = push(
+        json!({"results": [{"camera_id": b, "timestamp": now, "people_in": 1}]}),
+        Some(secret.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::FORBIDDEN, Some("results[0].camera_id"))
+    );
+    let (status, err) = push(
+        json!({"results": [{"camera_id": a, "timestamp": now, "people_in": -1}]}),
+        Some(secret.clone()),
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("results[0].people_in")
+        )
+    );
     let (status, _) = push(batch.clone(), None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = push(batch.clone(), Some("ff_wrong".into())).await;
@@ -485,16 +1123,40 @@ async fn ingest_is_idempotent_and_scoped(backend: Backend) {
     // Events: same idempotency.
     let events = json!({"events": [{"id": "e-1", "camera_id": a, "event_type": "door_open", "timestamp": now, "data": {"door": 2}}]});
     for expected in [1, 0] {
-        let resp = s.client.post(format!("{}/api/v1/ingest/events", s.url)).header("x-api-key", &secret).json(&events).send().await.unwrap();
+        let resp = s
+            .client
+            .post(format!("{}/api/v1/ingest/events", s.url))
+            .header("x-api-key", &secret)
+            .json(&events)
+            .send()
+            .await
+            .unwrap();
         let out: Value = resp.json().await.unwrap();
         assert_eq!(out["inserted"], expected, "{out}");
     }
-    let (_, listed) = s.call(Method::GET, &format!("/api/v1/events?camera_id={a}"), Some(&viewer), None).await;
+    let (_, listed) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?camera_id={a}"),
+            Some(&viewer),
+            None,
+        )
+        .await;
     assert_eq!(listed.as_array().unwrap().len(), 1);
     assert_eq!(listed[0]["event_data"]["door"], 2);
     // Revoked keys stop working.
     let key_id = key["api_key"]["id"].as_i64().unwrap();
-    assert_eq!(s.call(Method::DELETE, &format!("/api/v1/api-keys/{key_id}"), Some(&admin), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(
+        s.call(
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{key_id}"),
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
     assert_eq!(push(batch, Some(secret)).await.0, StatusCode::UNAUTHORIZED);
     s.stop().await;
 }
@@ -502,66 +1164,147 @@ async fn ingest_is_idempotent_and_scoped(backend: Backend) {
 async fn graphql_requires_auth_and_limits_depth(backend: Backend) {
     let s = start(backend).await;
     let query = json!({"query": "{ me { username role } cameras { id name counts(bucket: \"day\") { start peopleIn } } }"});
-    let (status, _) = s.call(Method::POST, "/api/graphql", None, Some(query.clone())).await;
+    let (status, _) = s
+        .call(Method::POST, "/api/graphql", None, Some(query.clone()))
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _) = s.call(Method::POST, "/api/graphql", Some("not-a-token"), Some(query.clone())).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/graphql",
+            Some("not-a-token"),
+            Some(query.clone()),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let viewer = s.token("vic", Role::Viewer).await;
     let user = s.token("uma", Role::User).await;
-    s.call(Method::POST, "/api/v1/cameras", Some(&user), Some(camera("Door"))).await;
-    let (status, body) = s.call(Method::POST, "/api/graphql", Some(&viewer), Some(query)).await;
+    s.call(
+        Method::POST,
+        "/api/v1/cameras",
+        Some(&user),
+        Some(camera("Door")),
+    )
+    .await;
+    let (status, body) = s
+        .call(Method::POST, "/api/graphql", Some(&viewer), Some(query))
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.get("errors").is_none(), "{body}");
     assert_eq!(body["data"]["me"]["role"], "viewer");
     assert_eq!(body["data"]["cameras"][0]["name"], "Door");
-    let (_, bad) = s.call(Method::POST, "/api/graphql", Some(&viewer), Some(json!({"query": "{ counts(bucket: \"week\") { start } }"}))).await;
+    let (_, bad) = s
+        .call(
+            Method::POST,
+            "/api/graphql",
+            Some(&viewer),
+            Some(json!({"query": "{ counts(bucket: \"week\") { start } }"})),
+        )
+        .await;
     assert_eq!(bad["errors"][0]["extensions"]["field"], "bucket");
     // Complexity: 200 cameras x counts is refused before it runs.
     let heavy = json!({"query": "{ cameras(limit: 200) { id counts { start peopleIn peopleOut peakCount avgCount samples } } }"});
-    let (_, refused) = s.call(Method::POST, "/api/graphql", Some(&viewer), Some(heavy)).await;
-    assert!(refused["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("complex"), "{refused}");
+    let (_, refused) = s
+        .call(Method::POST, "/api/graphql", Some(&viewer), Some(heavy))
+        .await;
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("complex"),
+        "{refused}"
+    );
     s.stop().await;
 }
 
 async fn setup_health_metrics_and_openapi(backend: Backend) {
     let s = start(backend).await;
-    let token = s.server.as_ref().unwrap().setup_token.clone().expect("no user yet: setup token");
+    let token = s
+        .server
+        .as_ref()
+        .unwrap()
+        .setup_token
+        .clone()
+        .expect("no user yet: setup token");
     let (status, err) = s
         .call(Method::POST, "/api/v1/auth/setup", None, Some(json!({"setup_token": "wrong", "username": "boss", "email": "boss@example.com", "password": PASSWORD})))
         .await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("setup_token")));
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("setup_token"))
+    );
     let (status, admin) = s
         .call(Method::POST, "/api/v1/auth/setup", None, Some(json!({"setup_token": token, "username": "boss", "email": "boss@example.com", "password": PASSWORD})))
         .await;
-    assert_eq!((status, admin["role"].as_str()), (StatusCode::CREATED, Some("admin")));
+    assert_eq!(
+        (status, admin["role"].as_str()),
+        (StatusCode::CREATED, Some("admin"))
+    );
     let (status, _) = s
         .call(Method::POST, "/api/v1/auth/setup", None, Some(json!({"setup_token": token, "username": "boss2", "email": "boss2@example.com", "password": PASSWORD})))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "one time only");
 
-    assert_eq!(s.call(Method::GET, "/healthz", None, None).await.0, StatusCode::OK);
+    assert_eq!(
+        s.call(Method::GET, "/healthz", None, None).await.0,
+        StatusCode::OK
+    );
     let (status, ready) = s.call(Method::GET, "/readyz", None, None).await;
-    assert_eq!((status, ready["status"].as_str()), (StatusCode::OK, Some("ready")));
-    let resp = s.client.get(format!("{}/api/v1/me", s.url)).header("x-request-id", "req-abc-123").send().await.unwrap();
+    assert_eq!(
+        (status, ready["status"].as_str()),
+        (StatusCode::OK, Some("ready"))
+    );
+    let resp = s
+        .client
+        .get(format!("{}/api/v1/me", s.url))
+        .header("x-request-id", "req-abc-123")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.headers()["x-request-id"], "req-abc-123");
     assert_eq!(resp.headers()["x-content-type-options"], "nosniff");
     let (status, body) = s.call(Method::GET, "/nope", None, None).await;
-    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
-    let metrics = s.client.get(format!("{}/metrics", s.url)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("footfall_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"), "{metrics}");
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "footfall_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains("footfall_http_request_duration_seconds_bucket{method=\"GET\",route=\"/readyz\",le=\"+Inf\"} 1"));
     assert!(metrics.contains("footfall_db_pool_connections{state=\"idle\"}"));
     assert!(metrics.contains("process_resident_memory_bytes"));
     let (_, spec) = s.call(Method::GET, "/api/openapi.json", None, None).await;
     assert!(spec["openapi"].as_str().unwrap().starts_with("3."));
-    assert_eq!(spec["paths"]["/api/v1/cameras"]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/CameraInput");
+    assert_eq!(
+        spec["paths"]["/api/v1/cameras"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"],
+        "#/components/schemas/CameraInput"
+    );
     assert!(spec["components"]["schemas"]["CameraInput"]["properties"]["stream_url"].is_object());
     // performance_logs rows are written in the background, not by the request.
     s.state().logs.flush().await;
     assert!(s.state().store.count_performance_logs().await.unwrap() >= 5);
     // The log lines of a request carry its id.
     let logs = String::from_utf8_lossy(&captured_logs().lock().unwrap()).to_string();
-    assert!(logs.lines().any(|l| l.contains("req-abc-123") && l.contains("\"status\":401")), "request id in logs");
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("req-abc-123") && l.contains("\"status\":401")),
+        "request id in logs"
+    );
     s.stop().await;
 }
 
@@ -571,30 +1314,101 @@ async fn admin_manages_users_and_audit(backend: Backend) {
     let (status, created) = s
         .call(Method::POST, "/api/v1/users", Some(&admin), Some(json!({"username": "op1", "email": "op1@example.com", "password": PASSWORD, "role": "user"})))
         .await;
-    assert_eq!((status, created["role"].as_str()), (StatusCode::CREATED, Some("user")));
+    assert_eq!(
+        (status, created["role"].as_str()),
+        (StatusCode::CREATED, Some("user"))
+    );
     let id = created["id"].as_i64().unwrap();
     let op = s.login("op1").await;
-    let (status, changed) = s.call(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin), Some(json!({"role": "viewer"}))).await;
-    assert_eq!((status, changed["role"].as_str()), (StatusCode::OK, Some("viewer")));
+    let (status, changed) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            Some(json!({"role": "viewer"})),
+        )
+        .await;
+    assert_eq!(
+        (status, changed["role"].as_str()),
+        (StatusCode::OK, Some("viewer"))
+    );
     // The role change applies to the already issued token at once.
-    let (status, _) = s.call(Method::POST, "/api/v1/cameras", op["access_token"].as_str(), Some(camera("X"))).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            op["access_token"].as_str(),
+            Some(camera("X")),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, _) = s.call(Method::PATCH, &format!("/api/v1/users/{id}"), Some(&admin), Some(json!({"is_active": false}))).await;
+    let (status, _) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            Some(&admin),
+            Some(json!({"is_active": false})),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(s.call(Method::GET, "/api/v1/me", op["access_token"].as_str(), None).await.0, StatusCode::UNAUTHORIZED);
-    let (status, _) = s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"login": "op1", "password": PASSWORD}))).await;
+    assert_eq!(
+        s.call(Method::GET, "/api/v1/me", op["access_token"].as_str(), None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "op1", "password": PASSWORD})),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "deactivated");
     // The last admin cannot remove themself.
-    let me = s.call(Method::GET, "/api/v1/me", Some(&admin), None).await.1["id"].as_i64().unwrap();
-    let (status, err) = s.call(Method::PATCH, &format!("/api/v1/users/{me}"), Some(&admin), Some(json!({"role": "user"}))).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::CONFLICT, Some("role")));
-    let (_, audit) = s.call(Method::GET, "/api/v1/audit?action=user.update", Some(&admin), None).await;
+    let me = s
+        .call(Method::GET, "/api/v1/me", Some(&admin), None)
+        .await
+        .1["id"]
+        .as_i64()
+        .unwrap();
+    let (status, err) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{me}"),
+            Some(&admin),
+            Some(json!({"role": "user"})),
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::CONFLICT, Some("role"))
+    );
+    let (_, audit) = s
+        .call(
+            Method::GET,
+            "/api/v1/audit?action=user.update",
+            Some(&admin),
+            None,
+        )
+        .await;
     let entries = audit.as_array().unwrap();
     assert_eq!(entries.len(), 2);
     assert_eq!(entries[1]["old_values"]["role"], "user");
     assert_eq!(entries[1]["new_values"]["role"], "viewer");
-    let (_, created_audit) = s.call(Method::GET, "/api/v1/audit?action=user.create", Some(&admin), None).await;
-    assert_eq!(created_audit[0]["new_values"]["password"], "***", "secrets masked in audit");
+    let (_, created_audit) = s
+        .call(
+            Method::GET,
+            "/api/v1/audit?action=user.create",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        created_audit[0]["new_values"]["password"], "***",
+        "secrets masked in audit"
+    );
     s.stop().await;
 }
 
@@ -606,4 +1420,41 @@ impl ClockNow for TestServer {
     fn clock_now(&self) -> String {
         footfall_server::clock::Clock::now(self.clock.as_ref()).to_rfc3339()
     }
+}
+
+async fn models_must_load_and_alerts_resolve(backend: Backend) {
+    let s = start(backend).await;
+    let admin = s.token("root", Role::Admin).await;
+    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models/yolox_nano.onnx");
+    let (status, m) = s
+        .call(Method::POST, "/api/v1/models", Some(&admin), Some(json!({"name": "yolox", "version": "nano", "model_path": model, "model_type": "auto"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{m}");
+    let junk = s.data_dir.path().join("junk.onnx");
+    std::fs::write(&junk, b"not a model").unwrap();
+    for (path, kind, field) in [(junk.to_str().unwrap(), "yolox", "model_path"), ("/nonexistent.onnx", "yolox", "model_path"), (model, "ssd", "model_type")] {
+        let (status, err) = s
+            .call(Method::POST, "/api/v1/models", Some(&admin), Some(json!({"name": "bad", "version": "1", "model_path": path, "model_type": kind})))
+            .await;
+        assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{path}: {err}");
+    }
+    let id = m["id"].as_i64().unwrap();
+    let (status, active) = s.call(Method::POST, &format!("/api/v1/models/{id}/activate"), Some(&admin), None).await;
+    assert_eq!((status, active["is_active"].as_bool()), (StatusCode::OK, Some(true)));
+
+    let alert = s
+        .state()
+        .store
+        .create_alert("camera_offline", footfall_store::AlertSeverity::High, "Door offline", "no frames for 60 s", &json!({}), Some("live"), None, s.state().clock.now())
+        .await
+        .unwrap();
+    let (_, open) = s.call(Method::GET, "/api/v1/alerts?resolved=false&severity=high", Some(&admin), None).await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let (status, resolved) = s.call(Method::POST, &format!("/api/v1/alerts/{}/resolve", alert.id), Some(&admin), None).await;
+    assert_eq!((status, resolved["is_resolved"].as_bool()), (StatusCode::OK, Some(true)));
+    let (_, open) = s.call(Method::GET, "/api/v1/alerts?resolved=false", Some(&admin), None).await;
+    assert!(open.as_array().unwrap().is_empty());
+    let (status, err) = s.call(Method::GET, "/api/v1/alerts?severity=urgent", Some(&admin), None).await;
+    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("severity")));
+    s.stop().await;
 }

@@ -67,15 +67,23 @@ impl Store {
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKey>> {
         let sql = format!("SELECT {KEY_COLUMNS} FROM api_keys ORDER BY id");
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, ApiKey>(&sql).fetch_all(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, ApiKey>(&sql)
+            .fetch_all(pool)
+            .await)?)
     }
 
     pub async fn revoke_api_key(&self, id: i64) -> Result<()> {
-        let n = on_pool!(self, |pool| sqlx::query("UPDATE api_keys SET is_active = FALSE WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if n == 0 { Err(StoreError::NotFound("api key")) } else { Ok(()) }
+        let n = on_pool!(self, |pool| sqlx::query(
+            "UPDATE api_keys SET is_active = FALSE WHERE id = $1"
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            Err(StoreError::NotFound("api key"))
+        } else {
+            Ok(())
+        }
     }
 }

@@ -71,7 +71,8 @@ impl Store {
 
     /// Newest first.
     pub async fn list_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, AuditEntry>(
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as::<_, AuditEntry>(
             "SELECT id, \"timestamp\", user_id, action, resource_type, resource_id, old_values, new_values, \
              ip_address, user_agent FROM audit_logs WHERE ($1 IS NULL OR user_id = $1) \
              AND ($2 IS NULL OR action = $2) ORDER BY id DESC LIMIT $3 OFFSET $4"
@@ -81,6 +82,7 @@ impl Store {
         .bind(f.limit)
         .bind(f.offset)
         .fetch_all(pool)
-        .await)?)
+        .await
+        })?)
     }
 }

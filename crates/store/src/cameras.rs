@@ -103,7 +103,7 @@ pub struct CameraFilter {
     pub offset: i64,
 }
 
-const CAMERA_UNIQUE: &[(&str, &'static str)] = &[("cameras_name", "name"), ("cameras.name", "name")];
+const CAMERA_UNIQUE: &[(&str, &str)] = &[("cameras_name", "name"), ("cameras.name", "name")];
 
 impl Store {
     fn camera_columns(&self) -> &'static str {
@@ -152,7 +152,12 @@ impl Store {
         Ok(row.into())
     }
 
-    pub async fn update_camera(&self, id: i64, c: &CameraWrite, now: DateTime<Utc>) -> Result<Camera> {
+    pub async fn update_camera(
+        &self,
+        id: i64,
+        c: &CameraWrite,
+        now: DateTime<Utc>,
+    ) -> Result<Camera> {
         let sql = format!(
             "UPDATE cameras SET name = $2, description = $3, stream_url = $4, stream_type = $5, location = $6, \
              coordinates = {}, settings = $8, metadata = $9, security_config = $10, enabled = $11, updated_at = $12 \
@@ -180,8 +185,14 @@ impl Store {
     }
 
     pub async fn camera(&self, id: i64) -> Result<Camera> {
-        let sql = format!("SELECT {} FROM cameras WHERE id = $1", self.camera_columns());
-        let row = on_pool!(self, |pool| sqlx::query_as::<_, CameraRow>(&sql).bind(id).fetch_optional(pool).await)?;
+        let sql = format!(
+            "SELECT {} FROM cameras WHERE id = $1",
+            self.camera_columns()
+        );
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, CameraRow>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
         row.map(Camera::from).ok_or(StoreError::NotFound("camera"))
     }
 
@@ -202,28 +213,49 @@ impl Store {
     }
 
     pub async fn count_cameras(&self) -> Result<i64> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM cameras").fetch_one(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM cameras"
+        )
+        .fetch_one(pool)
+        .await)?)
     }
 
-    pub async fn set_camera_status(&self, id: i64, status: CameraStatus, now: DateTime<Utc>) -> Result<()> {
-        let n = on_pool!(self, |pool| sqlx::query("UPDATE cameras SET status = $2, updated_at = $3 WHERE id = $1")
-            .bind(id)
-            .bind(status)
-            .bind(db_time(now))
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if n == 0 { Err(StoreError::NotFound("camera")) } else { Ok(()) }
+    pub async fn set_camera_status(
+        &self,
+        id: i64,
+        status: CameraStatus,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let n = on_pool!(self, |pool| sqlx::query(
+            "UPDATE cameras SET status = $2, updated_at = $3 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(status)
+        .bind(db_time(now))
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            Err(StoreError::NotFound("camera"))
+        } else {
+            Ok(())
+        }
     }
 
     /// Deletes a camera and (by cascade) its results and events.
     pub async fn delete_camera(&self, id: i64) -> Result<()> {
-        let n = on_pool!(self, |pool| sqlx::query("DELETE FROM cameras WHERE id = $1")
-            .bind(id)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        if n == 0 { Err(StoreError::NotFound("camera")) } else { Ok(()) }
+        let n = on_pool!(self, |pool| sqlx::query(
+            "DELETE FROM cameras WHERE id = $1"
+        )
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            Err(StoreError::NotFound("camera"))
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -234,7 +266,10 @@ mod tests {
     #[test]
     fn points_round_trip_through_postgres_text() {
         assert_eq!(parse_point("(13.4,52.5)"), Some((13.4, 52.5)));
-        assert_eq!(parse_point(&format_point(Some((-1.5, 2.0))).unwrap()), Some((-1.5, 2.0)));
+        assert_eq!(
+            parse_point(&format_point(Some((-1.5, 2.0))).unwrap()),
+            Some((-1.5, 2.0))
+        );
         assert_eq!(parse_point("13,52"), None);
     }
 }

@@ -88,15 +88,18 @@ pub struct Worker {
     pub created_at: DateTime<Utc>,
 }
 
-const EVENT_COLUMNS: &str =
-    "id, camera_id, event_type, event_data, \"timestamp\", confidence_score, severity, is_processed, created_at";
+const EVENT_COLUMNS: &str = "id, camera_id, event_type, event_data, \"timestamp\", confidence_score, severity, is_processed, created_at";
 const ALERT_COLUMNS: &str = "id, alert_type, severity, title, message, alert_data, source_service, camera_id, \
      user_id, is_resolved, resolved_at, resolved_by, created_at";
 
 impl Store {
     /// Stores events in one transaction (multi-row INSERTs); with a `source`, events whose
     /// client id was already stored for it are skipped. Returns (inserted, duplicates).
-    pub async fn insert_events(&self, events: &[NewEvent], source: Option<&str>) -> Result<(usize, usize)> {
+    pub async fn insert_events(
+        &self,
+        events: &[NewEvent],
+        source: Option<&str>,
+    ) -> Result<(usize, usize)> {
         if events.is_empty() {
             return Ok((0, 0));
         }
@@ -105,7 +108,10 @@ impl Store {
             let mut tx = pool.begin().await?;
             let fresh: Vec<&NewEvent> = match source {
                 Some(source) => {
-                    let ids: Vec<&str> = events.iter().filter_map(|e| e.client_id.as_deref()).collect();
+                    let ids: Vec<&str> = events
+                        .iter()
+                        .filter_map(|e| e.client_id.as_deref())
+                        .collect();
                     let new_ids = claim_ingest_receipts!(tx, source, "event", ids);
                     let mut seen = HashSet::new();
                     events
@@ -133,7 +139,10 @@ impl Store {
                         .push_bind(e.severity)
                         .push_bind(now);
                 });
-                q.build().execute(&mut *tx).await.map_err(|e| StoreError::from_write(e, &[]))?;
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| StoreError::from_write(e, &[]))?;
             }
             tx.commit().await?;
             Ok((fresh.len(), events.len() - fresh.len()))
@@ -147,16 +156,18 @@ impl Store {
              AND ($4 IS NULL OR \"timestamp\" >= $4) AND ($5 IS NULL OR \"timestamp\" < $5) \
              ORDER BY \"timestamp\" DESC, id DESC LIMIT $6 OFFSET $7"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, CameraEvent>(&sql)
-            .bind(f.camera_id)
-            .bind(&f.event_type)
-            .bind(f.severity)
-            .bind(f.from.map(db_time))
-            .bind(f.to.map(db_time))
-            .bind(f.limit)
-            .bind(f.offset)
-            .fetch_all(pool)
-            .await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, CameraEvent>(
+            &sql
+        )
+        .bind(f.camera_id)
+        .bind(&f.event_type)
+        .bind(f.severity)
+        .bind(f.from.map(db_time))
+        .bind(f.to.map(db_time))
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(pool)
+        .await)?)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -195,14 +206,16 @@ impl Store {
              AND ($2 IS NULL OR severity = $2) AND ($3 IS NULL OR is_resolved = $3) \
              ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, SystemAlert>(&sql)
-            .bind(f.camera_id)
-            .bind(f.severity)
-            .bind(f.is_resolved)
-            .bind(f.limit)
-            .bind(f.offset)
-            .fetch_all(pool)
-            .await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, SystemAlert>(
+            &sql
+        )
+        .bind(f.camera_id)
+        .bind(f.severity)
+        .bind(f.is_resolved)
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(pool)
+        .await)?)
     }
 
     pub async fn resolve_alert(&self, id: i64, by: i64, now: DateTime<Utc>) -> Result<SystemAlert> {
@@ -220,12 +233,14 @@ impl Store {
     }
 
     pub async fn list_workers(&self) -> Result<Vec<Worker>> {
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, Worker>(
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_as::<_, Worker>(
             "SELECT id, host, port, status, cpu_usage, memory_usage, camera_count, max_cameras, last_heartbeat, \
              created_at FROM workers ORDER BY id"
         )
         .fetch_all(pool)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Registers or refreshes a worker's heartbeat.

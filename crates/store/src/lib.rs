@@ -31,7 +31,9 @@ pub use logs::{ErrorLog, PerformanceLog};
 pub use models::{AlertSeverity, CameraStatus, ErrorSeverity, EventSeverity, Role, WorkerStatus};
 pub use pool::{Backend, Store, StoreOptions};
 pub use registry::{AiModel, NewAiModel};
-pub use results::{Bucket, BucketRow, CountingResult, InsertOutcome, NewResult, RawPage, ResultQuery, bucket_start};
+pub use results::{
+    Bucket, BucketRow, CountingResult, InsertOutcome, NewResult, RawPage, ResultQuery, bucket_start,
+};
 pub use sessions::{AuthContext, NewSession, Session, TokenPurpose};
 pub use users::{NewUser, User, UserPatch};
 

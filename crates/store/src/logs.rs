@@ -88,6 +88,10 @@ impl Store {
 
     /// Rows in performance_logs (for tests and metrics).
     pub async fn count_performance_logs(&self) -> Result<i64> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM performance_logs").fetch_one(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM performance_logs"
+        )
+        .fetch_one(pool)
+        .await)?)
     }
 }

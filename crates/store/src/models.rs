@@ -93,6 +93,9 @@ mod tests {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().unwrap(), *r);
         }
-        assert_eq!("root".parse::<Role>().unwrap_err(), "must be one of: admin, user, viewer");
+        assert_eq!(
+            "root".parse::<Role>().unwrap_err(),
+            "must be one of: admin, user, viewer"
+        );
     }
 }

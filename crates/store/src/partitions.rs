@@ -22,7 +22,11 @@ fn month_plus(t: NaiveDate, add: u32) -> (i32, u32) {
 impl Store {
     /// Creates any missing monthly partition from the month of `now` to `months_ahead`
     /// months later. Returns the names created. No-op on SQLite.
-    pub async fn ensure_partitions(&self, now: DateTime<Utc>, months_ahead: u32) -> Result<Vec<String>> {
+    pub async fn ensure_partitions(
+        &self,
+        now: DateTime<Utc>,
+        months_ahead: u32,
+    ) -> Result<Vec<String>> {
         let crate::pool::Pool::Postgres(pool) = &self.pool else {
             return Ok(Vec::new());
         };
@@ -52,7 +56,9 @@ impl Store {
                     }
                     // The default partition already holds rows of that month (e.g. data
                     // ingested before the partition existed): keep them there.
-                    Err(e) => tracing::warn!(partition = %name, error = %e, "partition not created"),
+                    Err(e) => {
+                        tracing::warn!(partition = %name, error = %e, "partition not created")
+                    }
                 }
             }
         }

@@ -3,7 +3,9 @@
 use crate::{Result, StoreError};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -29,7 +31,10 @@ pub struct StoreOptions {
 
 impl Default for StoreOptions {
     fn default() -> Self {
-        StoreOptions { max_connections: 16, acquire_timeout: Duration::from_secs(5) }
+        StoreOptions {
+            max_connections: 16,
+            acquire_timeout: Duration::from_secs(5),
+        }
     }
 }
 
@@ -82,7 +87,9 @@ impl Store {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
-            Ok(Store { pool: Pool::Sqlite(pool) })
+            Ok(Store {
+                pool: Pool::Sqlite(pool),
+            })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
@@ -93,7 +100,9 @@ impl Store {
                 .acquire_timeout(options.acquire_timeout)
                 .connect_with(connect)
                 .await?;
-            Ok(Store { pool: Pool::Postgres(pool) })
+            Ok(Store {
+                pool: Pool::Postgres(pool),
+            })
         } else {
             Err(StoreError::InvalidUrl(
                 "expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
@@ -121,7 +130,8 @@ impl Store {
         on_pool!(self, |pool| self.migrator().run(pool).await)?;
         let after = self.applied_migrations().await?;
         if self.backend() == Backend::Postgres {
-            self.ensure_partitions(chrono::Utc::now(), crate::partitions::MONTHS_AHEAD).await?;
+            self.ensure_partitions(chrono::Utc::now(), crate::partitions::MONTHS_AHEAD)
+                .await?;
         }
         Ok(after.saturating_sub(before))
     }
@@ -149,13 +159,20 @@ impl Store {
 
     /// Number of migrations this build knows that the database has not applied.
     pub async fn pending_migrations(&self) -> Result<usize> {
-        let known = self.migrator().iter().filter(|m| m.migration_type.is_up_migration()).count();
+        let known = self
+            .migrator()
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration())
+            .count();
         Ok(known.saturating_sub(self.applied_migrations().await?))
     }
 
     /// Cheap round trip for readiness checks.
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, |pool| sqlx::query("SELECT 1").execute(pool).await.map(|_| ()))?;
+        on_pool!(self, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 

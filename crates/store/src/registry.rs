@@ -26,7 +26,8 @@ pub struct NewAiModel {
     pub accuracy_score: Option<f64>,
 }
 
-const MODEL_COLUMNS: &str = "id, name, version, model_path, model_type, accuracy_score, is_active, created_at";
+const MODEL_COLUMNS: &str =
+    "id, name, version, model_path, model_type, accuracy_score, is_active, created_at";
 
 impl Store {
     pub async fn create_ai_model(&self, m: &NewAiModel, now: DateTime<Utc>) -> Result<AiModel> {
@@ -48,25 +49,35 @@ impl Store {
 
     pub async fn list_ai_models(&self) -> Result<Vec<AiModel>> {
         let sql = format!("SELECT {MODEL_COLUMNS} FROM ai_models ORDER BY id");
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, AiModel>(&sql).fetch_all(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, AiModel>(&sql)
+            .fetch_all(pool)
+            .await)?)
     }
 
     pub async fn ai_model(&self, id: i64) -> Result<AiModel> {
         let sql = format!("SELECT {MODEL_COLUMNS} FROM ai_models WHERE id = $1");
-        on_pool!(self, |pool| sqlx::query_as::<_, AiModel>(&sql).bind(id).fetch_optional(pool).await)?
-            .ok_or(StoreError::NotFound("model"))
+        on_pool!(self, |pool| sqlx::query_as::<_, AiModel>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?
+        .ok_or(StoreError::NotFound("model"))
     }
 
     /// Makes `id` the only active model (one transaction).
     pub async fn activate_ai_model(&self, id: i64) -> Result<AiModel> {
-        let sql = format!("UPDATE ai_models SET is_active = TRUE WHERE id = $1 RETURNING {MODEL_COLUMNS}");
+        let sql = format!(
+            "UPDATE ai_models SET is_active = TRUE WHERE id = $1 RETURNING {MODEL_COLUMNS}"
+        );
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
             sqlx::query("UPDATE ai_models SET is_active = FALSE WHERE is_active AND id <> $1")
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            let model = sqlx::query_as::<_, AiModel>(&sql).bind(id).fetch_optional(&mut *tx).await?;
+            let model = sqlx::query_as::<_, AiModel>(&sql)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
             match model {
                 Some(m) => {
                     tx.commit().await?;

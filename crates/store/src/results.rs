@@ -8,7 +8,9 @@
 
 use crate::pool::on_pool;
 use crate::{Backend, Result, Store, db_time};
-use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveDate, Offset, TimeZone, Timelike, Utc};
+use chrono::{
+    DateTime, Datelike, Duration, FixedOffset, NaiveDate, Offset, TimeZone, Timelike, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -40,7 +42,13 @@ pub struct NewResult {
 
 impl NewResult {
     /// A result with only the counts set.
-    pub fn counts(camera_id: i64, timestamp: DateTime<Utc>, people_count: i32, people_in: i32, people_out: i32) -> Self {
+    pub fn counts(
+        camera_id: i64,
+        timestamp: DateTime<Utc>,
+        people_count: i32,
+        people_in: i32,
+        people_out: i32,
+    ) -> Self {
         NewResult {
             camera_id,
             timestamp,
@@ -143,7 +151,8 @@ pub struct RawPage<T> {
 }
 
 /// Sums over one UTC fine bucket as the database returns them.
-#[derive(Debug, Clone, Copy, PartialEq, Default, sqlx::FromRow)]
+/// Field order matters: the SQLite path reads it from `json_array(...)` in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Default, sqlx::FromRow, Deserialize)]
 struct FineBucket {
     /// Start of the fine bucket, Unix seconds.
     start_s: i64,
@@ -174,7 +183,11 @@ impl Store {
     /// one upsert per (camera, hour) into the hourly rollup. When `source` is given,
     /// rows carrying a `client_id` already recorded for that source are skipped (and
     /// duplicates within the batch are stored once).
-    pub async fn insert_results(&self, rows: &[NewResult], source: Option<&str>) -> Result<InsertOutcome> {
+    pub async fn insert_results(
+        &self,
+        rows: &[NewResult],
+        source: Option<&str>,
+    ) -> Result<InsertOutcome> {
         if rows.is_empty() {
             return Ok(InsertOutcome::default());
         }
@@ -184,7 +197,8 @@ impl Store {
             let mut tx = pool.begin().await?;
             let fresh: Vec<&NewResult> = match source {
                 Some(source) => {
-                    let ids: Vec<&str> = rows.iter().filter_map(|r| r.client_id.as_deref()).collect();
+                    let ids: Vec<&str> =
+                        rows.iter().filter_map(|r| r.client_id.as_deref()).collect();
                     let new_ids = claim_ingest_receipts!(tx, source, "count", ids);
                     let mut seen = HashSet::new();
                     rows.iter()
@@ -218,7 +232,10 @@ impl Store {
                         .push_bind(r.worker_id.clone())
                         .push_bind(now);
                 });
-                q.build().execute(&mut *tx).await.map_err(|e| crate::StoreError::from_write(e, &[]))?;
+                q.build()
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| crate::StoreError::from_write(e, &[]))?;
             }
             let hours = hourly_sums(&fresh);
             let rollups: Vec<_> = hours.into_iter().collect();
@@ -257,7 +274,10 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             tx.commit().await?;
-            Ok(InsertOutcome { inserted: fresh.len(), duplicates: rows.len() - fresh.len() })
+            Ok(InsertOutcome {
+                inserted: fresh.len(),
+                duplicates: rows.len() - fresh.len(),
+            })
         })
     }
 
@@ -286,7 +306,10 @@ impl Store {
             .bind(q.offset as i64)
             .fetch_all(pool)
             .await)?;
-        Ok(RawPage { items, total: total as usize })
+        Ok(RawPage {
+            items,
+            total: total as usize,
+        })
     }
 
     /// Results summed into local-time buckets, one page (`Bucket::Raw` is not a bucket;
@@ -316,7 +339,11 @@ impl Store {
             Backend::Sqlite => "CAST(strftime('%s', hour_start) AS INTEGER)",
             Backend::Postgres => "CAST(extract(epoch FROM hour_start) AS BIGINT)",
         };
-        let camera_filter = if camera.is_some() { "camera_id = $3" } else { "$3 IS NULL" };
+        let camera_filter = if camera.is_some() {
+            "camera_id = $3"
+        } else {
+            "$3 IS NULL"
+        };
         // Hours are grouped (not just listed) so that "all cameras" sums across cameras.
         let sql = format!(
             "SELECT {start_s} AS start_s, CAST(SUM(samples) AS BIGINT) AS samples, \
@@ -339,9 +366,15 @@ impl Store {
     ) -> Result<Vec<FineBucket>> {
         let minute_s = match self.backend() {
             Backend::Sqlite => "(CAST(strftime('%s', \"timestamp\") AS INTEGER) / 60 * 60)",
-            Backend::Postgres => "(CAST(floor(extract(epoch FROM \"timestamp\") / 60) AS BIGINT) * 60)",
+            Backend::Postgres => {
+                "(CAST(floor(extract(epoch FROM \"timestamp\") / 60) AS BIGINT) * 60)"
+            }
         };
-        let camera_filter = if camera.is_some() { "camera_id = $3" } else { "$3 IS NULL" };
+        let camera_filter = if camera.is_some() {
+            "camera_id = $3"
+        } else {
+            "$3 IS NULL"
+        };
         let sql = format!(
             "SELECT {minute_s} AS start_s, COUNT(*) AS samples, \
              CAST(SUM(people_in) AS BIGINT) AS people_in, CAST(SUM(people_out) AS BIGINT) AS people_out, \
@@ -384,30 +417,24 @@ impl Store {
                     .bind(camera)
                     .fetch_one(pool)
                     .await?;
-                let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, f64, i64)> = serde_json::from_str(&text)
-                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| FineBucket {
-                        start_s: r.0,
-                        samples: r.1,
-                        people_in: r.2,
-                        people_out: r.3,
-                        count_sum: r.4,
-                        count_max: r.5,
-                        detection_count: r.6,
-                        confidence_sum: r.7,
-                        confidence_samples: r.8,
-                    })
-                    .collect())
+                // serde reads a struct from a JSON array in field order.
+                Ok(serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))?)
             }
         }
     }
 
     /// The query plan of the hot hour-bucket query, for tests and EXPLAIN docs.
-    pub async fn explain_hourly_query(&self, camera: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<String> {
+    pub async fn explain_hourly_query(
+        &self,
+        camera: i64,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<String> {
         let (prefix, start_s) = match self.backend() {
-            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", "CAST(strftime('%s', hour_start) AS INTEGER)"),
+            Backend::Sqlite => (
+                "EXPLAIN QUERY PLAN ",
+                "CAST(strftime('%s', hour_start) AS INTEGER)",
+            ),
             Backend::Postgres => ("EXPLAIN ", "CAST(extract(epoch FROM hour_start) AS BIGINT)"),
         };
         let sql = format!(
@@ -416,12 +443,21 @@ impl Store {
         );
         let lines: Vec<String> = match &self.pool {
             crate::pool::Pool::Sqlite(pool) => {
-                let rows: Vec<(i64, i64, i64, String)> =
-                    sqlx::query_as(&sql).bind(camera).bind(db_time(from)).bind(db_time(to)).fetch_all(pool).await?;
+                let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&sql)
+                    .bind(camera)
+                    .bind(db_time(from))
+                    .bind(db_time(to))
+                    .fetch_all(pool)
+                    .await?;
                 rows.into_iter().map(|r| r.3).collect()
             }
             crate::pool::Pool::Postgres(pool) => {
-                sqlx::query_scalar(&sql).bind(camera).bind(db_time(from)).bind(db_time(to)).fetch_all(pool).await?
+                sqlx::query_scalar(&sql)
+                    .bind(camera)
+                    .bind(db_time(from))
+                    .bind(db_time(to))
+                    .fetch_all(pool)
+                    .await?
             }
         };
         Ok(lines.join("\n"))
@@ -434,7 +470,8 @@ macro_rules! claim_ingest_receipts {
     ($tx:expr, $source:expr, $kind:expr, $ids:expr) => {{
         let mut fresh = std::collections::HashSet::<String>::new();
         for chunk in $ids.chunks(crate::results::ROWS_PER_STATEMENT) {
-            let mut q = sqlx::QueryBuilder::new("INSERT INTO ingest_receipts (source, kind, client_id) ");
+            let mut q =
+                sqlx::QueryBuilder::new("INSERT INTO ingest_receipts (source, kind, client_id) ");
             q.push_values(chunk, |mut b, id| {
                 b.push_bind($source).push_bind($kind).push_bind(*id);
             });
@@ -452,7 +489,10 @@ fn hourly_sums(rows: &[&NewResult]) -> BTreeMap<(i64, i64), FineBucket> {
     let mut hours: BTreeMap<(i64, i64), FineBucket> = BTreeMap::new();
     for r in rows {
         let hour_s = r.timestamp.timestamp().div_euclid(3600) * 3600;
-        let f = hours.entry((r.camera_id, hour_s)).or_insert(FineBucket { start_s: hour_s, ..Default::default() });
+        let f = hours.entry((r.camera_id, hour_s)).or_insert(FineBucket {
+            start_s: hour_s,
+            ..Default::default()
+        });
         f.samples += 1;
         f.people_in += i64::from(r.people_in);
         f.people_out += i64::from(r.people_out);
@@ -471,7 +511,13 @@ fn hourly_sums(rows: &[&NewResult]) -> BTreeMap<(i64, i64), FineBucket> {
 /// that UTC hours nest inside local hours, days and months. Checked at both ends and
 /// daily in between (offsets change at most a few times a year).
 fn whole_hour_offsets(tz: &Tz, from: DateTime<Utc>, to: DateTime<Utc>) -> bool {
-    let whole = |t: DateTime<Utc>| tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc() % 3600 == 0;
+    let whole = |t: DateTime<Utc>| {
+        tz.offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc()
+            % 3600
+            == 0
+    };
     let mut t = from;
     while t < to {
         if !whole(t) {
@@ -488,12 +534,19 @@ pub fn bucket_start(t: DateTime<Utc>, bucket: Bucket, tz: &Tz) -> DateTime<Fixed
     let fixed = |d: DateTime<Tz>| d.fixed_offset();
     match bucket {
         Bucket::Raw => fixed(local),
-        Bucket::Minute => fixed(local.with_second(0).and_then(|d| d.with_nanosecond(0)).unwrap_or(local)),
+        Bucket::Minute => fixed(
+            local
+                .with_second(0)
+                .and_then(|d| d.with_nanosecond(0))
+                .unwrap_or(local),
+        ),
         Bucket::Hour => {
             // Truncate in UTC by the local minute-of-hour so zones with :30/:45 offsets
             // and DST folds keep distinct hours.
             let into_hour = i64::from(local.minute()) * 60 + i64::from(local.second());
-            let start = t - Duration::seconds(into_hour) - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
+            let start = t
+                - Duration::seconds(into_hour)
+                - Duration::nanoseconds(i64::from(t.timestamp_subsec_nanos()));
             fixed(start.with_timezone(tz))
         }
         Bucket::Day => fixed(local_midnight(tz, local.date_naive())),
@@ -522,10 +575,20 @@ fn fold_buckets(fine: &[FineBucket], bucket: Bucket, tz: &Tz) -> Vec<BucketRow> 
     let mut starts: HashMap<i64, DateTime<FixedOffset>> = HashMap::new();
     for f in fine {
         let start = *starts.entry(f.start_s).or_insert_with(|| {
-            bucket_start(DateTime::<Utc>::from_timestamp(f.start_s, 0).unwrap_or_default(), bucket, tz)
+            bucket_start(
+                DateTime::<Utc>::from_timestamp(f.start_s, 0).unwrap_or_default(),
+                bucket,
+                tz,
+            )
         });
         let key = start.timestamp();
-        let (_, acc) = out.entry(key).or_insert((start, FineBucket { start_s: key, ..Default::default() }));
+        let (_, acc) = out.entry(key).or_insert((
+            start,
+            FineBucket {
+                start_s: key,
+                ..Default::default()
+            },
+        ));
         acc.samples += f.samples;
         acc.people_in += f.people_in;
         acc.people_out += f.people_out;
@@ -541,9 +604,14 @@ fn fold_buckets(fine: &[FineBucket], bucket: Bucket, tz: &Tz) -> Vec<BucketRow> 
             people_in: f.people_in,
             people_out: f.people_out,
             peak_count: f.count_max,
-            avg_count: if f.samples > 0 { f.count_sum as f64 / f.samples as f64 } else { 0.0 },
+            avg_count: if f.samples > 0 {
+                f.count_sum as f64 / f.samples as f64
+            } else {
+                0.0
+            },
             detection_count: f.detection_count,
-            avg_confidence: (f.confidence_samples > 0).then(|| f.confidence_sum / f.confidence_samples as f64),
+            avg_confidence: (f.confidence_samples > 0)
+                .then(|| f.confidence_sum / f.confidence_samples as f64),
             samples: f.samples,
         })
         .collect()
@@ -572,7 +640,10 @@ mod tests {
     fn day_buckets_follow_the_local_date() {
         let tz: Tz = "Europe/Berlin".parse().unwrap();
         // 22:30 UTC on the 1st is 23:30 in Berlin (winter, +01:00); 23:30 UTC is the 2nd.
-        let rows = [fine("2026-01-01T22:00:00Z", 2, 1), fine("2026-01-01T23:00:00Z", 3, 4)];
+        let rows = [
+            fine("2026-01-01T22:00:00Z", 2, 1),
+            fine("2026-01-01T23:00:00Z", 3, 4),
+        ];
         let days = fold_buckets(&rows, Bucket::Day, &tz);
         assert_eq!(days.len(), 2);
         assert_eq!(days[0].start.to_rfc3339(), "2026-01-01T00:00:00+01:00");
@@ -619,10 +690,30 @@ mod tests {
     fn month_buckets_and_averages() {
         let tz: Tz = "America/New_York".parse().unwrap();
         let rows = [
-            FineBucket { start_s: utc("2026-01-31T12:00:00Z").timestamp(), samples: 2, count_sum: 6, count_max: 4, confidence_sum: 1.5, confidence_samples: 2, ..Default::default() },
+            FineBucket {
+                start_s: utc("2026-01-31T12:00:00Z").timestamp(),
+                samples: 2,
+                count_sum: 6,
+                count_max: 4,
+                confidence_sum: 1.5,
+                confidence_samples: 2,
+                ..Default::default()
+            },
             // 03:00 UTC on Feb 1st is still January 31st in New York.
-            FineBucket { start_s: utc("2026-02-01T03:00:00Z").timestamp(), samples: 2, count_sum: 2, count_max: 1, ..Default::default() },
-            FineBucket { start_s: utc("2026-02-01T06:00:00Z").timestamp(), samples: 1, count_sum: 5, count_max: 5, ..Default::default() },
+            FineBucket {
+                start_s: utc("2026-02-01T03:00:00Z").timestamp(),
+                samples: 2,
+                count_sum: 2,
+                count_max: 1,
+                ..Default::default()
+            },
+            FineBucket {
+                start_s: utc("2026-02-01T06:00:00Z").timestamp(),
+                samples: 1,
+                count_sum: 5,
+                count_max: 5,
+                ..Default::default()
+            },
         ];
         let months = fold_buckets(&rows, Bucket::Month, &tz);
         assert_eq!(months.len(), 2);
@@ -643,6 +734,9 @@ mod tests {
         assert_eq!(sums.len(), 3);
         let h10 = sums[&(1, utc("2026-01-01T10:00:00Z").timestamp())];
         assert_eq!((h10.samples, h10.people_in, h10.count_max), (1, 1, 3));
-        assert_eq!(sums[&(2, utc("2026-01-01T10:00:00Z").timestamp())].people_out, 4);
+        assert_eq!(
+            sums[&(2, utc("2026-01-01T10:00:00Z").timestamp())].people_out,
+            4
+        );
     }
 }

@@ -73,7 +73,15 @@ impl Store {
             .bind(db_time(now))
             .fetch_one(pool)
             .await)
-        .map_err(|e| StoreError::from_write(e, &[("session_token", "session_token"), ("refresh_token", "refresh_token")]))
+        .map_err(|e| {
+            StoreError::from_write(
+                e,
+                &[
+                    ("session_token", "session_token"),
+                    ("refresh_token", "refresh_token"),
+                ],
+            )
+        })
     }
 
     pub async fn session_by_token(&self, session_token: &str) -> Result<Option<Session>> {
@@ -124,33 +132,41 @@ impl Store {
     }
 
     pub async fn revoke_session(&self, session_id: i64, reason: &str) -> Result<bool> {
-        let n = on_pool!(self, |pool| sqlx::query(
+        let n = on_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE user_sessions SET is_active = FALSE, revoked_reason = $2 WHERE id = $1 AND is_active"
         )
         .bind(session_id)
         .bind(reason)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n == 1)
     }
 
     /// Ends every active session of a user; returns how many.
     pub async fn revoke_user_sessions(&self, user_id: i64, reason: &str) -> Result<u64> {
-        Ok(on_pool!(self, |pool| sqlx::query(
+        Ok(on_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE user_sessions SET is_active = FALSE, revoked_reason = $2 WHERE user_id = $1 AND is_active"
         )
         .bind(user_id)
         .bind(reason)
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?)
+        .map(|r| r.rows_affected())
+        })?)
     }
 
     /// The user behind an access token's session id, if the session is still active and
     /// unexpired and the account is active. Role comes from the database, so a role change
     /// or deactivation takes effect on the next request, not when the token expires.
-    pub async fn auth_context(&self, session_token: &str, now: DateTime<Utc>) -> Result<Option<AuthContext>> {
+    pub async fn auth_context(
+        &self,
+        session_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<AuthContext>> {
         Ok(on_pool!(self, |pool| sqlx::query_as::<_, AuthContext>(
             "SELECT u.id AS user_id, u.username, u.role, s.id AS session_id \
              FROM user_sessions s JOIN users u ON u.id = s.user_id \
@@ -170,7 +186,8 @@ impl Store {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        on_pool!(self, |pool| sqlx::query(
+        on_pool!(self, |pool| {
+            sqlx::query(
             "INSERT INTO user_tokens (user_id, purpose, token_hash, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)"
         )
         .bind(user_id)
@@ -180,20 +197,28 @@ impl Store {
         .bind(db_time(now))
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// The user of an unused, unexpired token, without using it.
-    pub async fn user_token_owner(&self, purpose: TokenPurpose, token_hash: &str, now: DateTime<Utc>) -> Result<Option<i64>> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+    pub async fn user_token_owner(
+        &self,
+        purpose: TokenPurpose,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<i64>> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(
             "SELECT user_id FROM user_tokens WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3"
         )
         .bind(token_hash)
         .bind(purpose.as_str())
         .bind(db_time(now))
         .fetch_optional(pool)
-        .await)?)
+        .await
+        })?)
     }
 
     /// Marks an unused, unexpired token as used and returns its user; `None` if the
@@ -204,7 +229,8 @@ impl Store {
         token_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<i64>> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+        Ok(on_pool!(self, |pool| {
+            sqlx::query_scalar(
             "UPDATE user_tokens SET used_at = $3 \
              WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id"
         )
@@ -212,6 +238,7 @@ impl Store {
         .bind(purpose.as_str())
         .bind(db_time(now))
         .fetch_optional(pool)
-        .await)?)
+        .await
+        })?)
     }
 }

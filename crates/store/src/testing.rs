@@ -25,7 +25,12 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("footfall.db").display());
-                TestDb { url, backend, _dir: Some(dir), pg_name: None }
+                TestDb {
+                    url,
+                    backend,
+                    _dir: Some(dir),
+                    pg_name: None,
+                }
             }
             Backend::Postgres => {
                 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -35,23 +40,41 @@ impl TestDb {
                     NEXT.fetch_add(1, Ordering::Relaxed),
                     chrono::Utc::now().timestamp_micros() % 1_000_000
                 );
-                let admin = Store::connect(&postgres_admin_url(), &StoreOptions { max_connections: 1, ..Default::default() })
+                let admin = Store::connect(
+                    &postgres_admin_url(),
+                    &StoreOptions {
+                        max_connections: 1,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("PostgreSQL for tests (FOOTFALL_TEST_POSTGRES_URL) must be reachable");
+                admin
+                    .execute_admin(&format!("CREATE DATABASE {name}"))
                     .await
-                    .expect("PostgreSQL for tests (FOOTFALL_TEST_POSTGRES_URL) must be reachable");
-                admin.execute_admin(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                    .expect("create test database");
                 admin.close().await;
                 let base = postgres_admin_url();
                 // Same server and user, the new database as the path.
-                let (server, _) = base.rsplit_once('/').expect("FOOTFALL_TEST_POSTGRES_URL ends in /DATABASE");
+                let (server, _) = base
+                    .rsplit_once('/')
+                    .expect("FOOTFALL_TEST_POSTGRES_URL ends in /DATABASE");
                 let url = format!("{server}/{name}");
-                TestDb { url, backend, _dir: None, pg_name: Some(name) }
+                TestDb {
+                    url,
+                    backend,
+                    _dir: None,
+                    pg_name: Some(name),
+                }
             }
         }
     }
 
     /// A migrated store on this database.
     pub async fn store(&self) -> Store {
-        let store = Store::connect(&self.url, &StoreOptions::default()).await.expect("connect");
+        let store = Store::connect(&self.url, &StoreOptions::default())
+            .await
+            .expect("connect");
         store.migrate().await.expect("migrate");
         store
     }
@@ -59,16 +82,29 @@ impl TestDb {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else { return };
+        let Some(name) = self.pg_name.take() else {
+            return;
+        };
         // Drop runs outside (or inside) an async context; use a private runtime on a
         // plain thread so it works in both.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
             rt.block_on(async {
-                let admin = Store::connect(&postgres_admin_url(), &StoreOptions { max_connections: 1, ..Default::default() })
-                    .await
-                    .ok()?;
-                let _ = admin.execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                let admin = Store::connect(
+                    &postgres_admin_url(),
+                    &StoreOptions {
+                        max_connections: 1,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .ok()?;
+                let _ = admin
+                    .execute_admin(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
                 admin.close().await;
                 Some(())
             })
@@ -80,7 +116,10 @@ impl Drop for TestDb {
 impl Store {
     /// Runs one statement outside a transaction (CREATE / DROP DATABASE).
     pub async fn execute_admin(&self, sql: &str) -> crate::Result<()> {
-        crate::pool::on_pool!(self, |pool| sqlx::raw_sql(sql).execute(pool).await.map(|_| ()))?;
+        crate::pool::on_pool!(self, |pool| sqlx::raw_sql(sql)
+            .execute(pool)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 }

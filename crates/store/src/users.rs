@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, last_name, role, \
      is_active, email_verified, last_login, failed_logins, locked_until, created_at, updated_at";
 
-const USER_UNIQUE: &[(&str, &'static str)] = &[("username", "username"), ("email", "email")];
+const USER_UNIQUE: &[(&str, &str)] = &[("username", "username"), ("email", "email")];
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct User {
@@ -71,8 +71,11 @@ impl Store {
 
     pub async fn user_by_id(&self, id: i64) -> Result<User> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
-        on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(id).fetch_optional(pool).await)?
-            .ok_or(StoreError::NotFound("user"))
+        on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?
+        .ok_or(StoreError::NotFound("user"))
     }
 
     /// Looks a user up by username or e-mail, case-insensitively.
@@ -80,16 +83,26 @@ impl Store {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE lower(username) = lower($1) OR lower(email) = lower($1)"
         );
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(login).fetch_optional(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql)
+            .bind(login)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)");
-        Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql).bind(email).fetch_optional(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql)
+            .bind(email)
+            .fetch_optional(pool)
+            .await)?)
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(pool).await)?)
+        Ok(on_pool!(self, |pool| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM users"
+        )
+        .fetch_one(pool)
+        .await)?)
     }
 
     pub async fn count_active_admins(&self) -> Result<i64> {
@@ -110,7 +123,12 @@ impl Store {
             .await)?)
     }
 
-    pub async fn update_user(&self, id: i64, patch: &UserPatch, now: DateTime<Utc>) -> Result<User> {
+    pub async fn update_user(
+        &self,
+        id: i64,
+        patch: &UserPatch,
+        now: DateTime<Utc>,
+    ) -> Result<User> {
         let current = self.user_by_id(id).await?;
         let role = patch.role.unwrap_or(current.role);
         let active = patch.is_active.unwrap_or(current.is_active);
@@ -132,8 +150,14 @@ impl Store {
         .ok_or(StoreError::NotFound("user"))
     }
 
-    pub async fn set_password(&self, id: i64, password_hash: &str, now: DateTime<Utc>) -> Result<()> {
-        let done = on_pool!(self, |pool| sqlx::query(
+    pub async fn set_password(
+        &self,
+        id: i64,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let done = on_pool!(self, |pool| {
+            sqlx::query(
             "UPDATE users SET password_hash = $2, failed_logins = 0, locked_until = NULL, updated_at = $3 WHERE id = $1"
         )
         .bind(id)
@@ -141,8 +165,13 @@ impl Store {
         .bind(db_time(now))
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
-        if done == 0 { Err(StoreError::NotFound("user")) } else { Ok(()) }
+        .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            Err(StoreError::NotFound("user"))
+        } else {
+            Ok(())
+        }
     }
 
     pub async fn set_email_verified(&self, id: i64, now: DateTime<Utc>) -> Result<()> {

@@ -59,14 +59,21 @@ async fn migrations_are_complete_and_idempotent(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     assert_eq!(store.pending_migrations().await.unwrap(), 0);
-    assert_eq!(store.migrate().await.unwrap(), 0, "second run applies nothing");
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        0,
+        "second run applies nothing"
+    );
     store.ping().await.unwrap();
     if backend == Backend::Postgres {
         let parts = store.partitions_of("counting_results").await.unwrap();
         let month = Utc::now().format("counting_results_y%Ym%m").to_string();
         assert!(parts.contains(&month), "{parts:?} lacks {month}");
         assert!(parts.contains(&"counting_results_default".to_string()));
-        assert!(parts.len() >= 5, "current month + 3 ahead + default: {parts:?}");
+        assert!(
+            parts.len() >= 5,
+            "current month + 3 ahead + default: {parts:?}"
+        );
         assert!(store.partitions_of("camera_events").await.unwrap().len() >= 5);
     }
 }
@@ -75,30 +82,64 @@ async fn users_unique_fields_and_lockout(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let now = t("2026-11-29T10:00:00Z");
-    let alice = store.create_user(&user("alice", Role::Admin), now).await.unwrap();
+    let alice = store
+        .create_user(&user("alice", Role::Admin), now)
+        .await
+        .unwrap();
     assert_eq!(alice.role, Role::Admin);
     assert!(alice.is_active && !alice.email_verified);
     let mut dup = user("alice", Role::User);
     dup.email = "other@example.com".into();
-    assert!(matches!(store.create_user(&dup, now).await, Err(StoreError::Conflict { field: "username" })));
+    assert!(matches!(
+        store.create_user(&dup, now).await,
+        Err(StoreError::Conflict { field: "username" })
+    ));
     let mut dup = user("bob", Role::User);
     dup.email = "alice@example.com".into();
-    assert!(matches!(store.create_user(&dup, now).await, Err(StoreError::Conflict { field: "email" })));
-    assert_eq!(store.user_by_login("ALICE@example.com").await.unwrap().unwrap().id, alice.id);
+    assert!(matches!(
+        store.create_user(&dup, now).await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
+    assert_eq!(
+        store
+            .user_by_login("ALICE@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        alice.id
+    );
 
     for i in 1..=4 {
-        let (n, lock) = store.record_login_failure(alice.id, 5, Duration::minutes(15), now).await.unwrap();
+        let (n, lock) = store
+            .record_login_failure(alice.id, 5, Duration::minutes(15), now)
+            .await
+            .unwrap();
         assert_eq!((n, lock), (i, None));
     }
-    let (n, lock) = store.record_login_failure(alice.id, 5, Duration::minutes(15), now).await.unwrap();
+    let (n, lock) = store
+        .record_login_failure(alice.id, 5, Duration::minutes(15), now)
+        .await
+        .unwrap();
     assert_eq!(n, 0);
     assert_eq!(lock, Some(now + Duration::minutes(15)));
     store.record_login_success(alice.id, now).await.unwrap();
     let fresh = store.user_by_id(alice.id).await.unwrap();
-    assert_eq!((fresh.failed_logins, fresh.locked_until, fresh.last_login), (0, None, Some(now)));
+    assert_eq!(
+        (fresh.failed_logins, fresh.locked_until, fresh.last_login),
+        (0, None, Some(now))
+    );
 
     let patched = store
-        .update_user(alice.id, &UserPatch { role: Some(Role::Viewer), is_active: Some(false), ..Default::default() }, now)
+        .update_user(
+            alice.id,
+            &UserPatch {
+                role: Some(Role::Viewer),
+                is_active: Some(false),
+                ..Default::default()
+            },
+            now,
+        )
         .await
         .unwrap();
     assert_eq!((patched.role, patched.is_active), (Role::Viewer, false));
@@ -108,7 +149,10 @@ async fn sessions_rotate_once(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
     let now = t("2026-11-29T10:00:00Z");
-    let u = store.create_user(&user("carol", Role::User), now).await.unwrap();
+    let u = store
+        .create_user(&user("carol", Role::User), now)
+        .await
+        .unwrap();
     let s = store
         .create_session(
             &NewSession {
@@ -125,17 +169,71 @@ async fn sessions_rotate_once(backend: Backend) {
         .unwrap();
     let ctx = store.auth_context("sid-1", now).await.unwrap().unwrap();
     assert_eq!((ctx.user_id, ctx.role), (u.id, Role::User));
-    assert!(store.rotate_refresh_token(s.id, "h1", "h2", now + Duration::days(7), now).await.unwrap());
-    assert!(!store.rotate_refresh_token(s.id, "h1", "h3", now + Duration::days(7), now).await.unwrap(), "old hash is spent");
-    assert!(!store.rotate_refresh_token(s.id, "h2", "h3", now, now + Duration::days(8)).await.unwrap(), "expired");
+    assert!(
+        store
+            .rotate_refresh_token(s.id, "h1", "h2", now + Duration::days(7), now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .rotate_refresh_token(s.id, "h1", "h3", now + Duration::days(7), now)
+            .await
+            .unwrap(),
+        "old hash is spent"
+    );
+    assert!(
+        !store
+            .rotate_refresh_token(s.id, "h2", "h3", now, now + Duration::days(8))
+            .await
+            .unwrap(),
+        "expired"
+    );
     assert!(store.revoke_session(s.id, "logout").await.unwrap());
     assert!(store.auth_context("sid-1", now).await.unwrap().is_none());
-    assert_eq!(store.session_by_token("sid-1").await.unwrap().unwrap().revoked_reason.as_deref(), Some("logout"));
+    assert_eq!(
+        store
+            .session_by_token("sid-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_reason
+            .as_deref(),
+        Some("logout")
+    );
 
-    store.create_user_token(u.id, TokenPurpose::ResetPassword, "tok", now + Duration::hours(1), now).await.unwrap();
-    assert_eq!(store.consume_user_token(TokenPurpose::VerifyEmail, "tok", now).await.unwrap(), None);
-    assert_eq!(store.consume_user_token(TokenPurpose::ResetPassword, "tok", now).await.unwrap(), Some(u.id));
-    assert_eq!(store.consume_user_token(TokenPurpose::ResetPassword, "tok", now).await.unwrap(), None, "single use");
+    store
+        .create_user_token(
+            u.id,
+            TokenPurpose::ResetPassword,
+            "tok",
+            now + Duration::hours(1),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consume_user_token(TokenPurpose::VerifyEmail, "tok", now)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .consume_user_token(TokenPurpose::ResetPassword, "tok", now)
+            .await
+            .unwrap(),
+        Some(u.id)
+    );
+    assert_eq!(
+        store
+            .consume_user_token(TokenPurpose::ResetPassword, "tok", now)
+            .await
+            .unwrap(),
+        None,
+        "single use"
+    );
 }
 
 async fn cameras_round_trip_and_conflicts(backend: Backend) {
@@ -146,25 +244,55 @@ async fn cameras_round_trip_and_conflicts(backend: Backend) {
     assert_eq!(c.coordinates, Some((13.405, 52.52)));
     assert_eq!(c.settings, json!({"detector_fps": 5}));
     assert_eq!(c.status, CameraStatus::Offline);
-    assert!(matches!(store.create_camera(&camera("door"), now).await, Err(StoreError::Conflict { field: "name" })));
+    assert!(matches!(
+        store.create_camera(&camera("door"), now).await,
+        Err(StoreError::Conflict { field: "name" })
+    ));
     let mut w = camera("Back door");
     w.coordinates = None;
     w.enabled = false;
-    let updated = store.update_camera(c.id, &w, now + Duration::seconds(1)).await.unwrap();
-    assert_eq!((updated.name.as_str(), updated.coordinates, updated.enabled), ("Back door", None, false));
-    store.set_camera_status(c.id, CameraStatus::Online, now).await.unwrap();
-    let listed = store.list_cameras(&CameraFilter { enabled: Some(false), limit: 10, ..Default::default() }).await.unwrap();
+    let updated = store
+        .update_camera(c.id, &w, now + Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.name.as_str(), updated.coordinates, updated.enabled),
+        ("Back door", None, false)
+    );
+    store
+        .set_camera_status(c.id, CameraStatus::Online, now)
+        .await
+        .unwrap();
+    let listed = store
+        .list_cameras(&CameraFilter {
+            enabled: Some(false),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status, CameraStatus::Online);
     store.delete_camera(c.id).await.unwrap();
-    assert!(matches!(store.camera(c.id).await, Err(StoreError::NotFound("camera"))));
+    assert!(matches!(
+        store.camera(c.id).await,
+        Err(StoreError::NotFound("camera"))
+    ));
 }
 
 async fn results_buckets_in_time_zones(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let cam = store.create_camera(&camera("A"), Utc::now()).await.unwrap().id;
-    let other = store.create_camera(&camera("B"), Utc::now()).await.unwrap().id;
+    let cam = store
+        .create_camera(&camera("A"), Utc::now())
+        .await
+        .unwrap()
+        .id;
+    let other = store
+        .create_camera(&camera("B"), Utc::now())
+        .await
+        .unwrap()
+        .id;
     // One result per 10 minutes over 2 days, people_in = 1 each, count = hour of day.
     let start = t("2026-01-01T00:00:00Z");
     let mut rows = Vec::new();
@@ -178,7 +306,10 @@ async fn results_buckets_in_time_zones(backend: Backend) {
     // Two batches so the hourly rollup is upserted, not only inserted.
     let (a, b) = rows.split_at(301);
     assert_eq!(store.insert_results(a, None).await.unwrap().inserted, 301);
-    assert_eq!(store.insert_results(b, None).await.unwrap().inserted, rows.len() - 301);
+    assert_eq!(
+        store.insert_results(b, None).await.unwrap().inserted,
+        rows.len() - 301
+    );
 
     let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
     let q = |bucket, tz| ResultQuery {
@@ -190,39 +321,88 @@ async fn results_buckets_in_time_zones(backend: Backend) {
         limit: 1000,
         offset: 0,
     };
-    let days = store.bucketed_results(&q(Bucket::Day, berlin)).await.unwrap();
+    let days = store
+        .bucketed_results(&q(Bucket::Day, berlin))
+        .await
+        .unwrap();
     // Berlin is UTC+1: the first local day starts at 23:00 UTC on Dec 31st and holds
     // 23 hours of data; then a full day; then the last hour.
     assert_eq!(days.total, 3);
     let sums: Vec<i64> = days.items.iter().map(|d| d.people_in).collect();
     assert_eq!(sums, vec![23 * 6, 24 * 6, 6]);
-    assert_eq!(days.items[0].start.to_rfc3339(), "2026-01-01T00:00:00+01:00");
+    assert_eq!(
+        days.items[0].start.to_rfc3339(),
+        "2026-01-01T00:00:00+01:00"
+    );
     assert_eq!(days.items[1].peak_count, 23);
     assert_eq!(days.items[1].avg_confidence, Some(0.5));
 
     let kolkata: chrono_tz::Tz = "Asia/Kolkata".parse().unwrap();
-    let hours = store.bucketed_results(&q(Bucket::Hour, kolkata)).await.unwrap();
+    let hours = store
+        .bucketed_results(&q(Bucket::Hour, kolkata))
+        .await
+        .unwrap();
     // Half-hour offset: 48 UTC hours straddle 49 local hours (minute fine buckets).
     assert_eq!(hours.total, 49);
-    assert_eq!(hours.items[0].start.to_rfc3339(), "2026-01-01T05:00:00+05:30");
-    assert_eq!(hours.items[0].people_in, 3, "00:00-00:29 UTC = 05:30-05:59 IST");
-    assert_eq!(hours.items.iter().map(|h| h.people_in).sum::<i64>(), 2 * 24 * 6);
+    assert_eq!(
+        hours.items[0].start.to_rfc3339(),
+        "2026-01-01T05:00:00+05:30"
+    );
+    assert_eq!(
+        hours.items[0].people_in, 3,
+        "00:00-00:29 UTC = 05:30-05:59 IST"
+    );
+    assert_eq!(
+        hours.items.iter().map(|h| h.people_in).sum::<i64>(),
+        2 * 24 * 6
+    );
 
-    let utc_hours = store.bucketed_results(&q(Bucket::Hour, chrono_tz::UTC)).await.unwrap();
+    let utc_hours = store
+        .bucketed_results(&q(Bucket::Hour, chrono_tz::UTC))
+        .await
+        .unwrap();
     assert_eq!(utc_hours.total, 48);
-    assert!(utc_hours.items.iter().all(|h| h.people_in == 6 && h.samples == 6 && h.people_out == 3));
+    assert!(
+        utc_hours
+            .items
+            .iter()
+            .all(|h| h.people_in == 6 && h.samples == 6 && h.people_out == 3)
+    );
 
-    let minutes = store.bucketed_results(&ResultQuery { limit: 5, offset: 2, ..q(Bucket::Minute, chrono_tz::UTC) }).await.unwrap();
+    let minutes = store
+        .bucketed_results(&ResultQuery {
+            limit: 5,
+            offset: 2,
+            ..q(Bucket::Minute, chrono_tz::UTC)
+        })
+        .await
+        .unwrap();
     assert_eq!(minutes.total, 2 * 24 * 6);
     assert_eq!(minutes.items.len(), 5);
-    assert_eq!(minutes.items[0].start.with_timezone(&Utc), start + Duration::minutes(20));
+    assert_eq!(
+        minutes.items[0].start.with_timezone(&Utc),
+        start + Duration::minutes(20)
+    );
 
-    let all = store.bucketed_results(&ResultQuery { camera_id: None, ..q(Bucket::Month, chrono_tz::UTC) }).await.unwrap();
+    let all = store
+        .bucketed_results(&ResultQuery {
+            camera_id: None,
+            ..q(Bucket::Month, chrono_tz::UTC)
+        })
+        .await
+        .unwrap();
     assert_eq!(all.total, 1);
     assert_eq!(all.items[0].people_in, 2 * 24 * 6 * 8);
     assert_eq!(all.items[0].peak_count, 100);
 
-    let raw = store.raw_results(&ResultQuery { limit: 2, offset: 1, ..q(Bucket::Raw, chrono_tz::UTC) }).await.unwrap();
+    let raw = store
+        .raw_results(&ResultQuery {
+            limit: 2,
+            offset: 1,
+            ..q(Bucket::Raw, chrono_tz::UTC)
+        })
+        .await
+        .unwrap();
     assert_eq!(raw.total, 2 * 24 * 6);
     assert_eq!(raw.items[0].timestamp, start + Duration::minutes(10));
     assert_eq!(raw.items[0].confidence_score, Some(0.5));
@@ -231,14 +411,30 @@ async fn results_buckets_in_time_zones(backend: Backend) {
 async fn ingest_is_idempotent(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let cam = store.create_camera(&camera("A"), Utc::now()).await.unwrap().id;
+    let cam = store
+        .create_camera(&camera("A"), Utc::now())
+        .await
+        .unwrap()
+        .id;
     let ts = Utc.with_ymd_and_hms(2026, 11, 1, 12, 0, 0).unwrap();
-    let mk = |id: &str| NewResult { client_id: Some(id.into()), ..NewResult::counts(cam, ts, 1, 1, 0) };
-    let first = store.insert_results(&[mk("a"), mk("b"), mk("b")], Some("key:1")).await.unwrap();
+    let mk = |id: &str| NewResult {
+        client_id: Some(id.into()),
+        ..NewResult::counts(cam, ts, 1, 1, 0)
+    };
+    let first = store
+        .insert_results(&[mk("a"), mk("b"), mk("b")], Some("key:1"))
+        .await
+        .unwrap();
     assert_eq!((first.inserted, first.duplicates), (2, 1));
-    let again = store.insert_results(&[mk("a"), mk("c")], Some("key:1")).await.unwrap();
+    let again = store
+        .insert_results(&[mk("a"), mk("c")], Some("key:1"))
+        .await
+        .unwrap();
     assert_eq!((again.inserted, again.duplicates), (1, 1));
-    let other_source = store.insert_results(&[mk("a")], Some("key:2")).await.unwrap();
+    let other_source = store
+        .insert_results(&[mk("a")], Some("key:2"))
+        .await
+        .unwrap();
     assert_eq!(other_source.inserted, 1, "ids are per source");
     let q = ResultQuery {
         camera_id: Some(cam),
@@ -249,7 +445,10 @@ async fn ingest_is_idempotent(backend: Backend) {
         limit: 10,
         offset: 0,
     };
-    assert_eq!(store.bucketed_results(&q).await.unwrap().items[0].people_in, 4);
+    assert_eq!(
+        store.bucketed_results(&q).await.unwrap().items[0].people_in,
+        4
+    );
     let ev = NewEvent {
         camera_id: cam,
         event_type: "line_in".into(),
@@ -259,12 +458,36 @@ async fn ingest_is_idempotent(backend: Backend) {
         severity: EventSeverity::Low,
         client_id: Some("e1".into()),
     };
-    assert_eq!(store.insert_events(&[ev.clone(), ev.clone()], Some("key:1")).await.unwrap(), (1, 1));
-    assert_eq!(store.insert_events(&[ev], Some("key:1")).await.unwrap(), (0, 1));
+    assert_eq!(
+        store
+            .insert_events(&[ev.clone(), ev.clone()], Some("key:1"))
+            .await
+            .unwrap(),
+        (1, 1)
+    );
+    assert_eq!(
+        store.insert_events(&[ev], Some("key:1")).await.unwrap(),
+        (0, 1)
+    );
     // A bad camera id rolls the whole batch back, receipts included.
-    let bad = NewResult { client_id: Some("z".into()), ..NewResult::counts(999_999, ts, 1, 1, 0) };
-    assert!(store.insert_results(&[mk("y"), bad], Some("key:1")).await.is_err());
-    assert_eq!(store.insert_results(&[mk("y")], Some("key:1")).await.unwrap().inserted, 1);
+    let bad = NewResult {
+        client_id: Some("z".into()),
+        ..NewResult::counts(999_999, ts, 1, 1, 0)
+    };
+    assert!(
+        store
+            .insert_results(&[mk("y"), bad], Some("key:1"))
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        store
+            .insert_results(&[mk("y")], Some("key:1"))
+            .await
+            .unwrap()
+            .inserted,
+        1
+    );
 }
 
 async fn events_alerts_audit_and_keys(backend: Backend) {
@@ -275,7 +498,11 @@ async fn events_alerts_audit_and_keys(backend: Backend) {
     let events: Vec<NewEvent> = (0..3)
         .map(|i| NewEvent {
             camera_id: cam,
-            event_type: if i == 0 { "zone_enter".into() } else { "line_in".into() },
+            event_type: if i == 0 {
+                "zone_enter".into()
+            } else {
+                "line_in".into()
+            },
             event_data: json!({"i": i}),
             timestamp: now + Duration::seconds(i),
             confidence_score: None,
@@ -284,17 +511,38 @@ async fn events_alerts_audit_and_keys(backend: Backend) {
         })
         .collect();
     store.insert_events(&events, None).await.unwrap();
-    let f = EventFilter { camera_id: Some(cam), event_type: Some("line_in".into()), limit: 10, ..Default::default() };
+    let f = EventFilter {
+        camera_id: Some(cam),
+        event_type: Some("line_in".into()),
+        limit: 10,
+        ..Default::default()
+    };
     let listed = store.list_events(&f).await.unwrap();
     assert_eq!(listed.len(), 2);
     assert_eq!(listed[0].event_data, json!({"i": 2}), "newest first");
 
-    let u = store.create_user(&user("dave", Role::Admin), now).await.unwrap();
-    let alert = store
-        .create_alert("camera_offline", AlertSeverity::High, "Door offline", "no frames", &json!({}), Some("live"), Some(cam), now)
+    let u = store
+        .create_user(&user("dave", Role::Admin), now)
         .await
         .unwrap();
-    let open = AlertFilter { is_resolved: Some(false), limit: 10, ..Default::default() };
+    let alert = store
+        .create_alert(
+            "camera_offline",
+            AlertSeverity::High,
+            "Door offline",
+            "no frames",
+            &json!({}),
+            Some("live"),
+            Some(cam),
+            now,
+        )
+        .await
+        .unwrap();
+    let open = AlertFilter {
+        is_resolved: Some(false),
+        limit: 10,
+        ..Default::default()
+    };
     assert_eq!(store.list_alerts(&open).await.unwrap().len(), 1);
     let resolved = store.resolve_alert(alert.id, u.id, now).await.unwrap();
     assert_eq!(resolved.resolved_by, Some(u.id));
@@ -302,46 +550,119 @@ async fn events_alerts_audit_and_keys(backend: Backend) {
 
     store
         .insert_audit(
-            &[NewAudit { user_id: Some(u.id), action: "camera.update".into(), resource_type: "camera".into(), resource_id: Some(cam.to_string()), old_values: Some(json!({"name": "A"})), new_values: Some(json!({"name": "B"})), ..Default::default() }],
+            &[NewAudit {
+                user_id: Some(u.id),
+                action: "camera.update".into(),
+                resource_type: "camera".into(),
+                resource_id: Some(cam.to_string()),
+                old_values: Some(json!({"name": "A"})),
+                new_values: Some(json!({"name": "B"})),
+                ..Default::default()
+            }],
             now,
         )
         .await
         .unwrap();
-    let audit = store.list_audit(&AuditFilter { user_id: Some(u.id), limit: 10, ..Default::default() }).await.unwrap();
+    let audit = store
+        .list_audit(&AuditFilter {
+            user_id: Some(u.id),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 1);
-    assert_eq!(audit[0].new_values.as_ref().unwrap().0, json!({"name": "B"}));
+    assert_eq!(
+        audit[0].new_values.as_ref().unwrap().0,
+        json!({"name": "B"})
+    );
 
     let key = store
-        .create_api_key(&NewApiKey { name: "beam".into(), key_prefix: "ff_abc".into(), key_hash: "hash".into(), camera_ids: vec![cam], created_by: Some(u.id) }, now)
+        .create_api_key(
+            &NewApiKey {
+                name: "beam".into(),
+                key_prefix: "ff_abc".into(),
+                key_hash: "hash".into(),
+                camera_ids: vec![cam],
+                created_by: Some(u.id),
+            },
+            now,
+        )
         .await
         .unwrap();
     let used = store.use_api_key("hash", now).await.unwrap().unwrap();
-    assert_eq!((used.camera_ids.clone(), used.last_used_at), (vec![cam], Some(now)));
+    assert_eq!(
+        (used.camera_ids.clone(), used.last_used_at),
+        (vec![cam], Some(now))
+    );
     store.revoke_api_key(key.id).await.unwrap();
     assert!(store.use_api_key("hash", now).await.unwrap().is_none());
 
-    let m1 = store.create_ai_model(&NewAiModel { name: "yolox".into(), version: "nano".into(), model_path: "/m.onnx".into(), model_type: "yolox".into(), accuracy_score: None }, now).await.unwrap();
-    let m2 = store.create_ai_model(&NewAiModel { name: "yolox".into(), version: "s".into(), model_path: "/s.onnx".into(), model_type: "yolox".into(), accuracy_score: Some(0.4) }, now).await.unwrap();
+    let m1 = store
+        .create_ai_model(
+            &NewAiModel {
+                name: "yolox".into(),
+                version: "nano".into(),
+                model_path: "/m.onnx".into(),
+                model_type: "yolox".into(),
+                accuracy_score: None,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+    let m2 = store
+        .create_ai_model(
+            &NewAiModel {
+                name: "yolox".into(),
+                version: "s".into(),
+                model_path: "/s.onnx".into(),
+                model_type: "yolox".into(),
+                accuracy_score: Some(0.4),
+            },
+            now,
+        )
+        .await
+        .unwrap();
     store.activate_ai_model(m1.id).await.unwrap();
     store.activate_ai_model(m2.id).await.unwrap();
-    let active: Vec<i64> = store.list_ai_models().await.unwrap().iter().filter(|m| m.is_active).map(|m| m.id).collect();
+    let active: Vec<i64> = store
+        .list_ai_models()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|m| m.is_active)
+        .map(|m| m.id)
+        .collect();
     assert_eq!(active, vec![m2.id]);
 }
 
 async fn hourly_query_uses_the_index(backend: Backend) {
     let db = TestDb::new(backend).await;
     let store = db.store().await;
-    let cam = store.create_camera(&camera("A"), Utc::now()).await.unwrap().id;
-    let plan = store.explain_hourly_query(cam, t("2026-01-01T00:00:00Z"), t("2026-02-01T00:00:00Z")).await.unwrap();
+    let cam = store
+        .create_camera(&camera("A"), Utc::now())
+        .await
+        .unwrap()
+        .id;
+    let plan = store
+        .explain_hourly_query(cam, t("2026-01-01T00:00:00Z"), t("2026-02-01T00:00:00Z"))
+        .await
+        .unwrap();
     let plan_lower = plan.to_lowercase();
     match backend {
         // SQLite: "SEARCH counting_results_hourly USING INDEX sqlite_autoindex_..._1
         // (camera_id=? AND hour_start>? AND hour_start<?)": the primary key's index.
         Backend::Sqlite => assert!(
-            plan_lower.contains("search") && plan_lower.contains("camera_id=? and hour_start>?") && !plan_lower.contains("scan"),
+            plan_lower.contains("search")
+                && plan_lower.contains("camera_id=? and hour_start>?")
+                && !plan_lower.contains("scan"),
             "{plan}"
         ),
         // PostgreSQL: an index (or bitmap index) scan on the primary key, never a Seq Scan.
-        Backend::Postgres => assert!(plan_lower.contains("index") && !plan_lower.contains("seq scan"), "{plan}"),
+        Backend::Postgres => assert!(
+            plan_lower.contains("index") && !plan_lower.contains("seq scan"),
+            "{plan}"
+        ),
     }
 }

@@ -7,6 +7,8 @@
 //! 2. Counts query: `GET /api/v1/cameras/{id}/counts?bucket=hour` over the whole range
 //!    for random cameras, open loop at `rate` requests/s for `seconds` (p50 / p99 / max).
 //! 3. Login: `logins` sequential logins with the production argon2id parameters.
+//! 4. HTTP ingest: `http_rows` results through `POST /api/v1/ingest/counts` with a device
+//!    key, 5,000 per request, each with a client id (idempotency receipts included).
 //!
 //! The server runs in this process and shares the machine with the load generator, so
 //! the numbers are conservative.
@@ -42,6 +44,9 @@ pub struct Args {
     pub seconds: u64,
     #[arg(long, default_value_t = 20)]
     pub logins: usize,
+    /// Rows pushed through POST /api/v1/ingest/counts (batches of 5,000, with ids).
+    #[arg(long, default_value_t = 200_000)]
+    pub http_rows: usize,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -53,12 +58,18 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(bench(args))
 }
 
 async fn bench(args: Args) -> Result<ExitCode> {
-    let backend = if args.backend == "postgres" { Backend::Postgres } else { Backend::Sqlite };
+    let backend = if args.backend == "postgres" {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    };
     let db = TestDb::new(backend).await;
     let data_dir = tempfile::tempdir()?;
     let mut config = footfall_server::config::Config::default();
@@ -66,7 +77,9 @@ async fn bench(args: Args) -> Result<ExitCode> {
     config.database.data_dir = data_dir.path().to_path_buf();
     config.auth.login_per_ip_per_minute = 100_000;
     config.logging.level = "warn".into();
-    let store = footfall_server::open_store(&config).await.map_err(|e| anyhow!(e))?;
+    let store = footfall_server::open_store(&config)
+        .await
+        .map_err(|e| anyhow!(e))?;
 
     // 1. Ingest.
     let now = Utc::now();
@@ -89,7 +102,10 @@ async fn bench(args: Args) -> Result<ExitCode> {
     }
     let per_camera = args.days * 86_400 / args.interval_s;
     let total = per_camera * args.cameras;
-    eprintln!("ingest: {} cameras x {per_camera} results = {total} rows ({:?})", args.cameras, backend);
+    eprintln!(
+        "ingest: {} cameras x {per_camera} results = {total} rows ({:?})",
+        args.cameras, backend
+    );
     let began = Instant::now();
     let mut batch = Vec::with_capacity(args.batch);
     let mut written = 0i64;
@@ -97,7 +113,13 @@ async fn bench(args: Args) -> Result<ExitCode> {
     for k in 0..per_camera {
         let t = start + Duration::seconds(k * args.interval_s);
         for (c, id) in camera_ids.iter().enumerate() {
-            let mut r = NewResult::counts(*id, t, ((k + c as i64) % 7) as i32, (k % 3) as i32, (k % 2) as i32);
+            let mut r = NewResult::counts(
+                *id,
+                t,
+                ((k + c as i64) % 7) as i32,
+                (k % 3) as i32,
+                (k % 2) as i32,
+            );
             r.confidence_score = Some(0.8);
             r.detection_count = 2;
             batch.push(r);
@@ -113,16 +135,25 @@ async fn bench(args: Args) -> Result<ExitCode> {
     written += store.insert_results(&batch, None).await?.inserted as i64;
     let ingest_s = began.elapsed().as_secs_f64();
     eprintln!("\r  100%");
-    println!("ingest ({backend:?}): {written} rows in {ingest_s:.1} s = {:.0} rows/s (batches of {})", written as f64 / ingest_s, args.batch);
+    println!(
+        "ingest ({backend:?}): {written} rows in {ingest_s:.1} s = {:.0} rows/s (batches of {})",
+        written as f64 / ingest_s,
+        args.batch
+    );
 
     // 2. Server and counts query load.
-    let services = footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
+    let services =
+        footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let server = footfall_server::Server::start(config, services, listener).await.map_err(|e| anyhow!(e))?;
+    let server = footfall_server::Server::start(config, services, listener)
+        .await
+        .map_err(|e| anyhow!(e))?;
     let base = format!("http://{}", server.addr);
     let password = "Bench-Password-2026";
     let params = server.state.password;
-    let hash = footfall_server::auth::password::hash(password, params).await.map_err(|e| anyhow!("{:?}", e.body))?;
+    let hash = footfall_server::auth::password::hash(password, params)
+        .await
+        .map_err(|e| anyhow!("{:?}", e.body))?;
     store
         .create_user(
             &footfall_store::NewUser {
@@ -137,7 +168,9 @@ async fn bench(args: Args) -> Result<ExitCode> {
             now,
         )
         .await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let mut login_ms = Vec::new();
     let mut token = String::new();
     for _ in 0..args.logins {
@@ -150,7 +183,10 @@ async fn bench(args: Args) -> Result<ExitCode> {
             .json()
             .await?;
         login_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        token = resp["access_token"].as_str().context("login failed")?.to_string();
+        token = resp["access_token"]
+            .as_str()
+            .context("login failed")?
+            .to_string();
     }
     login_ms.sort_by(f64::total_cmp);
     println!(
@@ -167,7 +203,8 @@ async fn bench(args: Args) -> Result<ExitCode> {
     let requests = args.rate as u64 * args.seconds;
     let latencies = Arc::new(std::sync::Mutex::new(Vec::with_capacity(requests as usize)));
     let errors = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let mut ticker = tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / args.rate as f64));
+    let mut ticker =
+        tokio::time::interval(std::time::Duration::from_secs_f64(1.0 / args.rate as f64));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let began = Instant::now();
     let mut tasks = Vec::with_capacity(requests as usize);
@@ -175,13 +212,21 @@ async fn bench(args: Args) -> Result<ExitCode> {
         ticker.tick().await;
         let camera = camera_ids[(i as usize * 7919) % camera_ids.len()];
         let url = format!("{base}/api/v1/cameras/{camera}/counts?bucket=hour&from={from}&to={to}");
-        let (client, token, latencies, errors) = (client.clone(), token.clone(), latencies.clone(), errors.clone());
+        let (client, token, latencies, errors) = (
+            client.clone(),
+            token.clone(),
+            latencies.clone(),
+            errors.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let t = Instant::now();
             match client.get(url).bearer_auth(token).send().await {
                 Ok(r) if r.status().is_success() => {
                     let _ = r.bytes().await;
-                    latencies.lock().unwrap().push(t.elapsed().as_secs_f64() * 1e3);
+                    latencies
+                        .lock()
+                        .unwrap()
+                        .push(t.elapsed().as_secs_f64() * 1e3);
                 }
                 _ => {
                     errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -209,6 +254,47 @@ async fn bench(args: Args) -> Result<ExitCode> {
         lat.last().copied().unwrap_or(f64::NAN),
         errors.load(std::sync::atomic::Ordering::Relaxed)
     );
+    // 4. HTTP ingest.
+    let key = "ff_bench_key_0123456789abcdefghijklmnopqrstuvwxyz";
+    store
+        .create_api_key(
+            &footfall_store::NewApiKey {
+                name: "bench".into(),
+                key_prefix: key[..10].into(),
+                key_hash: footfall_server::crypto::token_hash(key),
+                camera_ids: camera_ids.clone(),
+                created_by: None,
+            },
+            now,
+        )
+        .await?;
+    let began = Instant::now();
+    let mut pushed = 0usize;
+    let mut n = 0usize;
+    while pushed < args.http_rows {
+        let items: Vec<serde_json::Value> = (0..5_000.min(args.http_rows - pushed))
+            .map(|_| {
+                n += 1;
+                serde_json::json!({
+                    "id": format!("bench-{n}"),
+                    "camera_id": camera_ids[n % camera_ids.len()],
+                    "timestamp": (now - Duration::seconds((n % 3600) as i64)).to_rfc3339(),
+                    "people_count": 2, "people_in": 1, "people_out": 0,
+                })
+            })
+            .collect();
+        let resp: serde_json::Value = client
+            .post(format!("{base}/api/v1/ingest/counts"))
+            .header("x-api-key", key)
+            .json(&serde_json::json!({"results": items}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        pushed += resp["inserted"].as_u64().context("ingest failed")? as usize;
+    }
+    let http_s = began.elapsed().as_secs_f64();
+    println!("http ingest ({backend:?}): {pushed} rows in {http_s:.1} s = {:.0} rows/s (5,000 per POST, with ids)", pushed as f64 / http_s);
     server.shutdown().await;
     drop(db);
     Ok(ExitCode::SUCCESS)

@@ -18,22 +18,34 @@ pub struct ConfigArgs {
 impl ConfigArgs {
     pub fn load(&self) -> Result<Config> {
         let default = PathBuf::from("footfall.toml");
-        let file = self.config.clone().or_else(|| default.exists().then_some(default));
+        let file = self
+            .config
+            .clone()
+            .or_else(|| default.exists().then_some(default));
         Config::load(file.as_deref(), std::env::vars()).map_err(|e| anyhow!("configuration: {e}"))
     }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 /// Logs for the long-running server: JSON lines (or text) at the configured level.
 pub fn init_server_logging(config: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("FOOTFALL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.logging.level));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if config.logging.format == "json" {
-        builder.json().with_current_span(true).with_span_list(false).init();
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
     } else {
         builder.init();
     }
@@ -82,13 +94,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}
@@ -101,9 +114,14 @@ async fn shutdown_signal() {
 pub fn migrate(args: ConfigArgs) -> Result<ExitCode> {
     let config = args.load()?;
     runtime()?.block_on(async move {
-        let store = footfall_server::open_store(&config).await.map_err(|e| anyhow!(e))?;
+        let store = footfall_server::open_store(&config)
+            .await
+            .map_err(|e| anyhow!(e))?;
         let pending = store.pending_migrations().await?;
-        println!("database {:?}: migrated ({pending} pending)", store.backend());
+        println!(
+            "database {:?}: migrated ({pending} pending)",
+            store.backend()
+        );
         store.close().await;
         Ok(ExitCode::SUCCESS)
     })
@@ -136,14 +154,21 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
         Ok(p) => p,
         Err(_) => {
             let mut line = String::new();
-            std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("reading the password from stdin")?;
             line.trim_end_matches(['\r', '\n']).to_string()
         }
     };
     runtime()?.block_on(async move {
-        let store = footfall_server::open_store(&config).await.map_err(|e| anyhow!(e))?;
-        let services = footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
-        let state = footfall_server::state::AppState::new(config, services).await.map_err(|e| anyhow!(e))?;
+        let store = footfall_server::open_store(&config)
+            .await
+            .map_err(|e| anyhow!(e))?;
+        let services =
+            footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
+        let state = footfall_server::state::AppState::new(config, services)
+            .await
+            .map_err(|e| anyhow!(e))?;
         let request = footfall_server::routes::auth::RegisterRequest {
             username: args.username,
             email: args.email,
@@ -151,12 +176,16 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
             first_name: None,
             last_name: None,
         };
-        let mut new = match footfall_server::routes::auth::new_user(&state, &request, args.role).await {
-            Ok(n) => n,
-            Err(e) => bail!("{}: {}", e.body.field.unwrap_or_default(), e.body.message),
-        };
+        let mut new =
+            match footfall_server::routes::auth::new_user(&state, &request, args.role).await {
+                Ok(n) => n,
+                Err(e) => bail!("{}: {}", e.body.field.unwrap_or_default(), e.body.message),
+            };
         new.email_verified = true;
-        let user = store.create_user(&new, chrono::Utc::now()).await.map_err(|e| anyhow!("{e}"))?;
+        let user = store
+            .create_user(&new, chrono::Utc::now())
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
         let mut audit = footfall_store::NewAudit {
             user_id: None,
             action: "user.create_cli".into(),
@@ -164,10 +193,15 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
             resource_id: Some(user.id.to_string()),
             ..Default::default()
         };
-        audit.new_values = Some(serde_json::json!({"username": user.username, "role": user.role, "password": "***"}));
+        audit.new_values = Some(
+            serde_json::json!({"username": user.username, "role": user.role, "password": "***"}),
+        );
         store.insert_audit(&[audit], chrono::Utc::now()).await?;
         state.logs.flush().await;
-        println!("created {} user {} (id {})", user.role, user.username, user.id);
+        println!(
+            "created {} user {} (id {})",
+            user.role, user.username, user.id
+        );
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -181,7 +215,10 @@ pub enum ConfigCommand {
 pub fn config(command: ConfigCommand) -> Result<ExitCode> {
     let ConfigCommand::Check(args) = command;
     let config = args.load()?;
-    print!("{}", toml::to_string_pretty(&config).context("printing the configuration")?);
+    print!(
+        "{}",
+        toml::to_string_pretty(&config).context("printing the configuration")?
+    );
     eprintln!("configuration is valid");
     Ok(ExitCode::SUCCESS)
 }

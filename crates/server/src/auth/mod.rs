@@ -22,14 +22,29 @@ impl RequestMeta {
         Self::from_parts_ref(request.headers(), request.extensions(), state)
     }
 
-    fn from_parts_ref(headers: &axum::http::HeaderMap, ext: &axum::http::Extensions, state: &AppState) -> RequestMeta {
+    fn from_parts_ref(
+        headers: &axum::http::HeaderMap,
+        ext: &axum::http::Extensions,
+        state: &AppState,
+    ) -> RequestMeta {
         let forwarded = state
             .config
             .server
             .trust_forwarded_for
-            .then(|| headers.get("x-forwarded-for")?.to_str().ok()?.split(',').next().map(|s| s.trim().to_string()))
+            .then(|| {
+                headers
+                    .get("x-forwarded-for")?
+                    .to_str()
+                    .ok()?
+                    .split(',')
+                    .next()
+                    .map(|s| s.trim().to_string())
+            })
             .flatten();
-        let ip = forwarded.or_else(|| ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()));
+        let ip = forwarded.or_else(|| {
+            ext.get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        });
         let user_agent = headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -37,7 +52,13 @@ impl RequestMeta {
         RequestMeta { ip, user_agent }
     }
 
-    pub fn audit(&self, user_id: Option<i64>, action: &str, resource_type: &str, resource_id: Option<String>) -> NewAudit {
+    pub fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        resource_type: &str,
+        resource_id: Option<String>,
+    ) -> NewAudit {
         NewAudit {
             user_id,
             action: action.to_string(),
@@ -53,7 +74,11 @@ impl RequestMeta {
 impl FromRequestParts<AppState> for RequestMeta {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        Ok(RequestMeta::from_parts_ref(&parts.headers, &parts.extensions, state))
+        Ok(RequestMeta::from_parts_ref(
+            &parts.headers,
+            &parts.extensions,
+            state,
+        ))
     }
 }
 
@@ -71,25 +96,45 @@ pub struct Caller {
 impl Caller {
     /// 403 (and an audit row) unless the caller's role includes `role`. Called by the
     /// route guard with each endpoint's role from `routes::ENDPOINTS`.
-    pub async fn require(&self, state: &AppState, role: Role, action: &str) -> Result<(), ApiError> {
+    pub async fn require(
+        &self,
+        state: &AppState,
+        role: Role,
+        action: &str,
+    ) -> Result<(), ApiError> {
         if self.role.at_least(role) {
             return Ok(());
         }
-        let mut entry = self.meta.audit(Some(self.user_id), "permission.denied", "endpoint", None);
-        entry.new_values = Some(serde_json::json!({"action": action, "role": self.role, "required": role}));
+        let mut entry = self
+            .meta
+            .audit(Some(self.user_id), "permission.denied", "endpoint", None);
+        entry.new_values =
+            Some(serde_json::json!({"action": action, "role": self.role, "required": role}));
         state.audit(entry).await?;
-        Err(ApiError::forbidden(format!("{action} requires role {role} or higher")))
+        Err(ApiError::forbidden(format!(
+            "{action} requires role {role} or higher"
+        )))
     }
 }
 
 /// Resolves a bearer token to a caller (used by REST extractors and GraphQL).
-pub async fn authenticate(state: &AppState, header: Option<&str>, meta: RequestMeta) -> Result<Caller, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    header: Option<&str>,
+    meta: RequestMeta,
+) -> Result<Caller, ApiError> {
     let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let now = state.clock.now();
-    let claims = state.keys.verify(token, now).map_err(ApiError::unauthorized)?;
+    let claims = state
+        .keys
+        .verify(token, now)
+        .map_err(ApiError::unauthorized)?;
     let ctx = state
         .store
         .auth_context(&claims.sid, now)
@@ -116,7 +161,10 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let meta = RequestMeta::from_parts_ref(&parts.headers, &parts.extensions, state);
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         authenticate(state, header, meta).await
     }
 }

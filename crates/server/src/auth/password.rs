@@ -16,16 +16,25 @@ pub struct PasswordParams {
 
 impl PasswordParams {
     fn argon2(&self) -> Argon2<'static> {
-        let params = Params::new(self.memory_kib, self.iterations, 1, None).expect("argon2 parameters in range");
+        let params = Params::new(self.memory_kib, self.iterations, 1, None)
+            .expect("argon2 parameters in range");
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 }
 
 /// Checks the policy: length, not all one character class, not the username/e-mail.
-pub fn check_policy(password: &str, params: &PasswordParams, field: &str, username: &str) -> Result<(), ApiError> {
+pub fn check_policy(
+    password: &str,
+    params: &PasswordParams,
+    field: &str,
+    username: &str,
+) -> Result<(), ApiError> {
     let chars = password.chars().count();
     if chars < params.min_length {
-        return Err(ApiError::invalid(field, format!("must be at least {} characters", params.min_length)));
+        return Err(ApiError::invalid(
+            field,
+            format!("must be at least {} characters", params.min_length),
+        ));
     }
     if chars > 256 {
         return Err(ApiError::invalid(field, "must be at most 256 characters"));
@@ -52,7 +61,10 @@ pub async fn hash(password: &str, params: PasswordParams) -> Result<String, ApiE
     let password = password.to_owned();
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut rand::rngs::OsRng);
-        params.argon2().hash_password(password.as_bytes(), &salt).map(|h| h.to_string())
+        params
+            .argon2()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
     })
     .await
     .map_err(ApiError::internal)?
@@ -64,7 +76,12 @@ pub async fn hash(password: &str, params: PasswordParams) -> Result<String, ApiE
 pub async fn verify(password: &str, stored: &str, params: PasswordParams) -> bool {
     let (password, stored) = (password.to_owned(), stored.to_owned());
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&stored).is_ok_and(|h| params.argon2().verify_password(password.as_bytes(), &h).is_ok())
+        PasswordHash::new(&stored).is_ok_and(|h| {
+            params
+                .argon2()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -73,22 +90,34 @@ pub async fn verify(password: &str, stored: &str, params: PasswordParams) -> boo
 /// A valid hash of a random password: verified against when the user does not exist so
 /// that "unknown user" and "wrong password" take the same time.
 pub async fn dummy_hash(params: PasswordParams) -> String {
-    hash(&crate::crypto::random_token(16), params).await.unwrap_or_default()
+    hash(&crate::crypto::random_token(16), params)
+        .await
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const CHEAP: PasswordParams = PasswordParams { memory_kib: 64, iterations: 1, min_length: 10 };
+    const CHEAP: PasswordParams = PasswordParams {
+        memory_kib: 64,
+        iterations: 1,
+        min_length: 10,
+    };
 
     #[test]
     fn policy_names_the_field_and_rule() {
         let e = check_policy("short", &CHEAP, "password", "alice").unwrap_err();
         assert_eq!(e.body.field.as_deref(), Some("password"));
         assert!(e.body.message.contains("10 characters"));
-        assert!(check_policy("aaaaaaaaaaaa", &CHEAP, "password", "x").is_err(), "one class");
-        assert!(check_policy("xxAlice-2026", &CHEAP, "password", "alice").is_err(), "contains username");
+        assert!(
+            check_policy("aaaaaaaaaaaa", &CHEAP, "password", "x").is_err(),
+            "one class"
+        );
+        assert!(
+            check_policy("xxAlice-2026", &CHEAP, "password", "alice").is_err(),
+            "contains username"
+        );
         assert!(check_policy("correct horse 9", &CHEAP, "password", "alice").is_ok());
     }
 

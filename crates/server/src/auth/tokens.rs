@@ -35,17 +35,34 @@ pub const ISSUER: &str = "footfall";
 impl TokenKeys {
     /// The first key signs; every key verifies.
     pub fn new(keys: &[JwtKey]) -> TokenKeys {
-        let first = keys.first().expect("at least one JWT key (generated when none is configured)");
+        let first = keys
+            .first()
+            .expect("at least one JWT key (generated when none is configured)");
         TokenKeys {
-            signing: (first.id.clone(), EncodingKey::from_secret(first.secret.expose().as_bytes())),
+            signing: (
+                first.id.clone(),
+                EncodingKey::from_secret(first.secret.expose().as_bytes()),
+            ),
             verifying: keys
                 .iter()
-                .map(|k| (k.id.clone(), DecodingKey::from_secret(k.secret.expose().as_bytes())))
+                .map(|k| {
+                    (
+                        k.id.clone(),
+                        DecodingKey::from_secret(k.secret.expose().as_bytes()),
+                    )
+                })
                 .collect(),
         }
     }
 
-    pub fn issue(&self, user_id: i64, session: &str, role: &str, now: DateTime<Utc>, ttl_s: i64) -> String {
+    pub fn issue(
+        &self,
+        user_id: i64,
+        session: &str,
+        role: &str,
+        now: DateTime<Utc>,
+        ttl_s: i64,
+    ) -> String {
         let claims = Claims {
             sub: user_id.to_string(),
             sid: session.to_string(),
@@ -63,13 +80,19 @@ impl TokenKeys {
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, &'static str> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| "malformed token")?;
         let kid = header.kid.ok_or("token has no key id")?;
-        let key = self.verifying.iter().find(|(id, _)| *id == kid).map(|(_, k)| k).ok_or("unknown signing key")?;
+        let key = self
+            .verifying
+            .iter()
+            .find(|(id, _)| *id == kid)
+            .map(|(_, k)| k)
+            .ok_or("unknown signing key")?;
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         // Expiry is checked below against the injected clock, not the system clock.
         validation.validate_exp = false;
         validation.set_required_spec_claims(&["exp", "sub", "iss"]);
-        let data = jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|_| "invalid token")?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, key, &validation).map_err(|_| "invalid token")?;
         if data.claims.exp <= now.timestamp() {
             return Err("token expired");
         }
@@ -96,7 +119,10 @@ mod tests {
     use crate::config::Secret;
 
     fn key(id: &str, secret: &str) -> JwtKey {
-        JwtKey { id: id.into(), secret: Secret::new(secret) }
+        JwtKey {
+            id: id.into(),
+            secret: Secret::new(secret),
+        }
     }
 
     #[test]
@@ -105,14 +131,18 @@ mod tests {
         let old = TokenKeys::new(&[key("k1", &"a".repeat(32))]);
         let token = old.issue(7, "sid", "user", now, 900);
         assert_eq!(old.verify(&token, now).unwrap().sub, "7");
-        assert_eq!(old.verify(&token, now + chrono::Duration::seconds(900)), Err("token expired"));
+        assert_eq!(
+            old.verify(&token, now + chrono::Duration::seconds(900)),
+            Err("token expired")
+        );
         // Rotation: k2 signs new tokens, k1 still verifies old ones.
         let rotated = TokenKeys::new(&[key("k2", &"b".repeat(32)), key("k1", &"a".repeat(32))]);
         assert!(rotated.verify(&token, now).is_ok());
         let fresh = rotated.issue(7, "sid", "user", now, 900);
         assert_eq!(old.verify(&fresh, now), Err("unknown signing key"));
         // Same kid, different secret: signature fails.
-        let forged = TokenKeys::new(&[key("k1", &"c".repeat(32))]).issue(1, "sid", "admin", now, 900);
+        let forged =
+            TokenKeys::new(&[key("k1", &"c".repeat(32))]).issue(1, "sid", "admin", now, 900);
         assert_eq!(old.verify(&forged, now), Err("invalid token"));
         assert_eq!(old.verify("garbage", now), Err("malformed token"));
     }

@@ -91,15 +91,30 @@ pub async fn register(
     let now = state.clock.now();
     state
         .limiter
-        .check(&format!("register:{}", client_key(&meta)), state.config.auth.register_per_ip_per_hour, Duration::hours(1), now)
-        .map_err(|wait| ApiError::too_many(wait, "too many registrations from this address; try later"))?;
+        .check(
+            &format!("register:{}", client_key(&meta)),
+            state.config.auth.register_per_ip_per_hour,
+            Duration::hours(1),
+            now,
+        )
+        .map_err(|wait| {
+            ApiError::too_many(wait, "too many registrations from this address; try later")
+        })?;
     if !state.config.auth.allow_registration {
-        return Err(ApiError::forbidden("self-registration is disabled; ask an administrator"));
+        return Err(ApiError::forbidden(
+            "self-registration is disabled; ask an administrator",
+        ));
     }
     let new = new_user(&state, &body, state.config.auth.register_role).await?;
     let user = state.store.create_user(&new, now).await?;
-    let mut audit = meta.audit(Some(user.id), "user.register", "user", Some(user.id.to_string()));
-    audit.new_values = Some(json!({"username": user.username, "email": user.email, "role": user.role}));
+    let mut audit = meta.audit(
+        Some(user.id),
+        "user.register",
+        "user",
+        Some(user.id.to_string()),
+    );
+    audit.new_values =
+        Some(json!({"username": user.username, "email": user.email, "role": user.role}));
     state.audit(audit).await?;
     send_verification(&state, &user, true).await;
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -111,16 +126,40 @@ async fn send_verification(state: &AppState, user: &User, welcome: bool) {
     let token = random_token(32);
     let now = state.clock.now();
     let expires = now + Duration::seconds(state.config.auth.verify_token_ttl_s);
-    if let Err(e) = state.store.create_user_token(user.id, TokenPurpose::VerifyEmail, &token_hash(&token), expires, now).await {
+    if let Err(e) = state
+        .store
+        .create_user_token(
+            user.id,
+            TokenPurpose::VerifyEmail,
+            &token_hash(&token),
+            expires,
+            now,
+        )
+        .await
+    {
         tracing::warn!(error = %e, user_id = user.id, "verification token not stored");
         return;
     }
-    let link = format!("{}/verify-email?token={token}", state.config.server.public_url.trim_end_matches('/'));
-    let greeting = if welcome { format!("Welcome to Footfall, {}!\n\n", user.username) } else { String::new() };
+    let link = format!(
+        "{}/verify-email?token={token}",
+        state.config.server.public_url.trim_end_matches('/')
+    );
+    let greeting = if welcome {
+        format!("Welcome to Footfall, {}!\n\n", user.username)
+    } else {
+        String::new()
+    };
     let mail = Mail {
         to: user.email.clone(),
-        subject: if welcome { "Welcome to Footfall".into() } else { "Verify your e-mail".into() },
-        body: format!("{greeting}Confirm your e-mail address by opening:\n{link}\n\nThe link expires in {} hours.", state.config.auth.verify_token_ttl_s / 3600),
+        subject: if welcome {
+            "Welcome to Footfall".into()
+        } else {
+            "Verify your e-mail".into()
+        },
+        body: format!(
+            "{greeting}Confirm your e-mail address by opening:\n{link}\n\nThe link expires in {} hours.",
+            state.config.auth.verify_token_ttl_s / 3600
+        ),
     };
     let _ = state.mailer.send(mail).await;
 }
@@ -145,13 +184,24 @@ pub async fn setup(
     let now = state.clock.now();
     state
         .limiter
-        .check(&format!("setup:{}", client_key(&meta)), 10, Duration::hours(1), now)
+        .check(
+            &format!("setup:{}", client_key(&meta)),
+            10,
+            Duration::hours(1),
+            now,
+        )
         .map_err(|wait| ApiError::too_many(wait, "too many setup attempts"))?;
     if state.store.count_users().await? > 0 {
-        return Err(ApiError::conflict("setup_token", "setup is done: a user already exists"));
+        return Err(ApiError::conflict(
+            "setup_token",
+            "setup is done: a user already exists",
+        ));
     }
     if expected.as_deref() != Some(body.setup_token.as_str()) {
-        return Err(ApiError::invalid("setup_token", "does not match the token printed at start-up"));
+        return Err(ApiError::invalid(
+            "setup_token",
+            "does not match the token printed at start-up",
+        ));
     }
     let request = RegisterRequest {
         username: body.username,
@@ -163,7 +213,12 @@ pub async fn setup(
     let mut new = new_user(&state, &request, Role::Admin).await?;
     new.email_verified = true;
     let user = state.store.create_user(&new, now).await?;
-    let mut audit = meta.audit(Some(user.id), "user.setup_admin", "user", Some(user.id.to_string()));
+    let mut audit = meta.audit(
+        Some(user.id),
+        "user.setup_admin",
+        "user",
+        Some(user.id.to_string()),
+    );
     audit.new_values = Some(json!({"username": user.username, "role": "admin"}));
     state.audit(audit).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
@@ -199,8 +254,15 @@ pub async fn login(
     let auth = &state.config.auth;
     state
         .limiter
-        .check(&format!("login-ip:{}", client_key(&meta)), auth.login_per_ip_per_minute, Duration::minutes(1), now)
-        .map_err(|wait| ApiError::too_many(wait, "too many login attempts from this address; try later"))?;
+        .check(
+            &format!("login-ip:{}", client_key(&meta)),
+            auth.login_per_ip_per_minute,
+            Duration::minutes(1),
+            now,
+        )
+        .map_err(|wait| {
+            ApiError::too_many(wait, "too many login attempts from this address; try later")
+        })?;
     let login = body.login.trim().to_lowercase();
     if login.is_empty() || login.len() > 100 {
         return Err(ApiError::invalid("login", "must be a username or e-mail"));
@@ -210,23 +272,41 @@ pub async fn login(
     let lock_window = Duration::seconds(auth.lockout_s);
     let account_key = format!("login-account:{login}");
     let user = state.store.user_by_login(&login).await?;
-    let locked_in_db = user.as_ref().and_then(|u| u.locked_until).filter(|t| *t > now);
+    let locked_in_db = user
+        .as_ref()
+        .and_then(|u| u.locked_until)
+        .filter(|t| *t > now);
     let memory_failures = state.limiter.count(&account_key, lock_window, now);
     if locked_in_db.is_some() || memory_failures >= auth.lockout_threshold as u32 {
-        let wait = locked_in_db.map(|t| (t - now).num_seconds()).unwrap_or(auth.lockout_s).max(1) as u64;
+        let wait = locked_in_db
+            .map(|t| (t - now).num_seconds())
+            .unwrap_or(auth.lockout_s)
+            .max(1) as u64;
         let mut audit = meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None);
         audit.new_values = Some(json!({"login": login}));
         state.audit(audit).await?;
-        return Err(ApiError::too_many(wait, "account temporarily locked after repeated failures; try later"));
+        return Err(ApiError::too_many(
+            wait,
+            "account temporarily locked after repeated failures; try later",
+        ));
     }
-    let hash = user.as_ref().map(|u| u.password_hash.as_str()).unwrap_or(&state.dummy_hash);
+    let hash = user
+        .as_ref()
+        .map(|u| u.password_hash.as_str())
+        .unwrap_or(&state.dummy_hash);
     let password_ok = password::verify(&body.password, hash, state.password).await;
     let Some(user) = user.filter(|_| password_ok) else {
-        state.metrics.logins_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state
+            .metrics
+            .logins_failed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         state.limiter.hit(&account_key, lock_window, now);
         let known = state.store.user_by_login(&login).await?;
         if let Some(u) = &known {
-            state.store.record_login_failure(u.id, auth.lockout_threshold, lock_window, now).await?;
+            state
+                .store
+                .record_login_failure(u.id, auth.lockout_threshold, lock_window, now)
+                .await?;
         }
         let mut audit = meta.audit(known.map(|u| u.id), "login.failure", "user", None);
         audit.new_values = Some(json!({"login": login}));
@@ -234,17 +314,36 @@ pub async fn login(
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     };
     if !user.is_active {
-        state.audit(meta.audit(Some(user.id), "login.inactive", "user", Some(user.id.to_string()))).await?;
+        state
+            .audit(meta.audit(
+                Some(user.id),
+                "login.inactive",
+                "user",
+                Some(user.id.to_string()),
+            ))
+            .await?;
         return Err(ApiError::forbidden("account is deactivated"));
     }
     state.limiter.reset(&account_key);
     state.store.record_login_success(user.id, now).await?;
     let response = start_session(&state, &user, &meta, now).await?;
-    state.audit(meta.audit(Some(user.id), "login.success", "user", Some(user.id.to_string()))).await?;
+    state
+        .audit(meta.audit(
+            Some(user.id),
+            "login.success",
+            "user",
+            Some(user.id.to_string()),
+        ))
+        .await?;
     Ok(Json(response))
 }
 
-async fn start_session(state: &AppState, user: &User, meta: &RequestMeta, now: DateTime<Utc>) -> ApiResult<TokenResponse> {
+async fn start_session(
+    state: &AppState,
+    user: &User,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+) -> ApiResult<TokenResponse> {
     let session_token = random_token(18);
     let (refresh_token, refresh_hash) = new_refresh_token(&session_token);
     state
@@ -263,7 +362,9 @@ async fn start_session(state: &AppState, user: &User, meta: &RequestMeta, now: D
         .await?;
     let ttl = state.config.auth.access_token_ttl_s;
     Ok(TokenResponse {
-        access_token: state.keys.issue(user.id, &session_token, user.role.as_str(), now, ttl),
+        access_token: state
+            .keys
+            .issue(user.id, &session_token, user.role.as_str(), now, ttl),
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token,
@@ -285,7 +386,11 @@ pub async fn refresh(
     let now = state.clock.now();
     let invalid = || ApiError::unauthorized("invalid or expired refresh token");
     let session_token = refresh_token_session(&body.refresh_token).ok_or_else(invalid)?;
-    let session = state.store.session_by_token(session_token).await?.ok_or_else(invalid)?;
+    let session = state
+        .store
+        .session_by_token(session_token)
+        .await?
+        .ok_or_else(invalid)?;
     if !session.is_active || session.expires_at <= now {
         return Err(invalid());
     }
@@ -293,25 +398,47 @@ pub async fn refresh(
     let (new_token, new_hash) = new_refresh_token(session_token);
     let expires = now + Duration::seconds(state.config.auth.refresh_token_ttl_s);
     let rotated = presented == session.refresh_token
-        && state.store.rotate_refresh_token(session.id, &presented, &new_hash, expires, now).await?;
+        && state
+            .store
+            .rotate_refresh_token(session.id, &presented, &new_hash, expires, now)
+            .await?;
     if !rotated {
         // A spent token of a live session: someone replayed it (or two clients share
         // it). Either way the family is compromised; end the session.
-        state.store.revoke_session(session.id, "refresh_reuse").await?;
-        let mut audit = meta.audit(Some(session.user_id), "session.refresh_reuse", "session", Some(session.id.to_string()));
+        state
+            .store
+            .revoke_session(session.id, "refresh_reuse")
+            .await?;
+        let mut audit = meta.audit(
+            Some(session.user_id),
+            "session.refresh_reuse",
+            "session",
+            Some(session.id.to_string()),
+        );
         audit.new_values = Some(json!({"revoked": true}));
         state.audit(audit).await?;
-        tracing::warn!(user_id = session.user_id, session_id = session.id, "refresh token reuse; session revoked");
-        return Err(ApiError::unauthorized("refresh token was already used; the session has been revoked"));
+        tracing::warn!(
+            user_id = session.user_id,
+            session_id = session.id,
+            "refresh token reuse; session revoked"
+        );
+        return Err(ApiError::unauthorized(
+            "refresh token was already used; the session has been revoked",
+        ));
     }
     let user = state.store.user_by_id(session.user_id).await?;
     if !user.is_active {
-        state.store.revoke_session(session.id, "user_inactive").await?;
+        state
+            .store
+            .revoke_session(session.id, "user_inactive")
+            .await?;
         return Err(invalid());
     }
     let ttl = state.config.auth.access_token_ttl_s;
     Ok(Json(TokenResponse {
-        access_token: state.keys.issue(user.id, session_token, user.role.as_str(), now, ttl),
+        access_token: state
+            .keys
+            .issue(user.id, session_token, user.role.as_str(), now, ttl),
         token_type: "Bearer",
         expires_in: ttl,
         refresh_token: new_token,
@@ -320,14 +447,32 @@ pub async fn refresh(
 }
 
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
-    state.store.revoke_session(caller.session_id, "logout").await?;
-    state.audit(caller.meta.audit(Some(caller.user_id), "logout", "session", Some(caller.session_id.to_string()))).await?;
+    state
+        .store
+        .revoke_session(caller.session_id, "logout")
+        .await?;
+    state
+        .audit(caller.meta.audit(
+            Some(caller.user_id),
+            "logout",
+            "session",
+            Some(caller.session_id.to_string()),
+        ))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn logout_all(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<serde_json::Value>> {
-    let n = state.store.revoke_user_sessions(caller.user_id, "logout_all").await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "logout.all", "session", None);
+pub async fn logout_all(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let n = state
+        .store
+        .revoke_user_sessions(caller.user_id, "logout_all")
+        .await?;
+    let mut audit = caller
+        .meta
+        .audit(Some(caller.user_id), "logout.all", "session", None);
     audit.new_values = Some(json!({"sessions_revoked": n}));
     state.audit(audit).await?;
     Ok(Json(json!({"sessions_revoked": n})))
@@ -347,8 +492,14 @@ pub struct SessionView {
     pub current: bool,
 }
 
-pub async fn sessions(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<SessionView>>> {
-    let list = state.store.list_sessions(caller.user_id, state.clock.now()).await?;
+pub async fn sessions(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    let list = state
+        .store
+        .list_sessions(caller.user_id, state.clock.now())
+        .await?;
     Ok(Json(
         list.into_iter()
             .map(|s| SessionView {
@@ -378,12 +529,27 @@ pub async fn change_password(
 ) -> ApiResult<StatusCode> {
     let user = state.store.user_by_id(caller.user_id).await?;
     if !password::verify(&body.current_password, &user.password_hash, state.password).await {
-        state.audit(caller.meta.audit(Some(user.id), "password.change_failed", "user", Some(user.id.to_string()))).await?;
+        state
+            .audit(caller.meta.audit(
+                Some(user.id),
+                "password.change_failed",
+                "user",
+                Some(user.id.to_string()),
+            ))
+            .await?;
         return Err(ApiError::invalid("current_password", "is wrong"));
     }
-    password::check_policy(&body.new_password, &state.password, "new_password", &user.username)?;
+    password::check_policy(
+        &body.new_password,
+        &state.password,
+        "new_password",
+        &user.username,
+    )?;
     if body.new_password == body.current_password {
-        return Err(ApiError::invalid("new_password", "must differ from the current password"));
+        return Err(ApiError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
     }
     let hash = password::hash(&body.new_password, state.password).await?;
     let now = state.clock.now();
@@ -393,7 +559,12 @@ pub async fn change_password(
             state.store.revoke_session(s.id, "password_change").await?;
         }
     }
-    let mut audit = caller.meta.audit(Some(user.id), "password.change", "user", Some(user.id.to_string()));
+    let mut audit = caller.meta.audit(
+        Some(user.id),
+        "password.change",
+        "user",
+        Some(user.id.to_string()),
+    );
     audit.new_values = Some(json!({"password": "***"}));
     state.audit(audit).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -414,14 +585,36 @@ pub async fn forgot_password(
     let now = state.clock.now();
     state
         .limiter
-        .check(&format!("forgot:{}", client_key(&meta)), 10, Duration::hours(1), now)
+        .check(
+            &format!("forgot:{}", client_key(&meta)),
+            10,
+            Duration::hours(1),
+            now,
+        )
         .map_err(|wait| ApiError::too_many(wait, "too many reset requests; try later"))?;
     let email = validate::email(&body.email, "email")?;
-    if let Some(user) = state.store.user_by_email(&email).await?.filter(|u| u.is_active) {
+    if let Some(user) = state
+        .store
+        .user_by_email(&email)
+        .await?
+        .filter(|u| u.is_active)
+    {
         let token = random_token(32);
         let expires = now + Duration::seconds(state.config.auth.reset_token_ttl_s);
-        state.store.create_user_token(user.id, TokenPurpose::ResetPassword, &token_hash(&token), expires, now).await?;
-        let link = format!("{}/reset-password?token={token}", state.config.server.public_url.trim_end_matches('/'));
+        state
+            .store
+            .create_user_token(
+                user.id,
+                TokenPurpose::ResetPassword,
+                &token_hash(&token),
+                expires,
+                now,
+            )
+            .await?;
+        let link = format!(
+            "{}/reset-password?token={token}",
+            state.config.server.public_url.trim_end_matches('/')
+        );
         let _ = state
             .mailer
             .send(Mail {
@@ -430,7 +623,14 @@ pub async fn forgot_password(
                 body: format!("Someone asked to reset the password of {}.\nOpen this link to choose a new one:\n{link}\n\nIf it was not you, ignore this mail.", user.username),
             })
             .await;
-        state.audit(meta.audit(Some(user.id), "password.reset_requested", "user", Some(user.id.to_string()))).await?;
+        state
+            .audit(meta.audit(
+                Some(user.id),
+                "password.reset_requested",
+                "user",
+                Some(user.id.to_string()),
+            ))
+            .await?;
     }
     Ok(StatusCode::ACCEPTED)
 }
@@ -451,14 +651,35 @@ pub async fn reset_password(
     let invalid = || ApiError::invalid("token", "is invalid, used or expired");
     let hashed = token_hash(&body.token);
     // Check the policy before spending the token, so a weak password can be retried.
-    let owner = state.store.user_token_owner(TokenPurpose::ResetPassword, &hashed, now).await?.ok_or_else(invalid)?;
+    let owner = state
+        .store
+        .user_token_owner(TokenPurpose::ResetPassword, &hashed, now)
+        .await?
+        .ok_or_else(invalid)?;
     let user = state.store.user_by_id(owner).await?;
-    password::check_policy(&body.new_password, &state.password, "new_password", &user.username)?;
-    let user_id = state.store.consume_user_token(TokenPurpose::ResetPassword, &hashed, now).await?.ok_or_else(invalid)?;
+    password::check_policy(
+        &body.new_password,
+        &state.password,
+        "new_password",
+        &user.username,
+    )?;
+    let user_id = state
+        .store
+        .consume_user_token(TokenPurpose::ResetPassword, &hashed, now)
+        .await?
+        .ok_or_else(invalid)?;
     let hash = password::hash(&body.new_password, state.password).await?;
     state.store.set_password(user_id, &hash, now).await?;
-    state.store.revoke_user_sessions(user_id, "password_reset").await?;
-    let mut audit = meta.audit(Some(user_id), "password.reset", "user", Some(user_id.to_string()));
+    state
+        .store
+        .revoke_user_sessions(user_id, "password_reset")
+        .await?;
+    let mut audit = meta.audit(
+        Some(user_id),
+        "password.reset",
+        "user",
+        Some(user_id.to_string()),
+    );
     audit.new_values = Some(json!({"password": "***"}));
     state.audit(audit).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -476,15 +697,29 @@ pub async fn verify_email(
     ValidJson(body): ValidJson<VerifyEmailRequest>,
 ) -> ApiResult<StatusCode> {
     let now = state.clock.now();
-    let Some(user_id) = state.store.consume_user_token(TokenPurpose::VerifyEmail, &token_hash(&body.token), now).await? else {
+    let Some(user_id) = state
+        .store
+        .consume_user_token(TokenPurpose::VerifyEmail, &token_hash(&body.token), now)
+        .await?
+    else {
         return Err(ApiError::invalid("token", "is invalid, used or expired"));
     };
     state.store.set_email_verified(user_id, now).await?;
-    state.audit(meta.audit(Some(user_id), "email.verified", "user", Some(user_id.to_string()))).await?;
+    state
+        .audit(meta.audit(
+            Some(user_id),
+            "email.verified",
+            "user",
+            Some(user_id.to_string()),
+        ))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn resend_verification(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+pub async fn resend_verification(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<StatusCode> {
     let user = state.store.user_by_id(caller.user_id).await?;
     if user.email_verified {
         return Err(ApiError::conflict("email", "e-mail is already verified"));

@@ -31,20 +31,37 @@ pub struct CameraSettings {
 
 impl Default for CameraSettings {
     fn default() -> Self {
-        CameraSettings { detector_fps: 5.0, confidence: 0.3, classes: vec![0], motion_gate: true }
+        CameraSettings {
+            detector_fps: 5.0,
+            confidence: 0.3,
+            classes: vec![0],
+            motion_gate: true,
+        }
     }
 }
 
 impl CameraSettings {
     fn validate(&self) -> ApiResult<()> {
         if !(self.detector_fps.is_finite() && (0.1..=60.0).contains(&self.detector_fps)) {
-            return Err(ApiError::invalid("settings.detector_fps", "must be 0.1 to 60"));
+            return Err(ApiError::invalid(
+                "settings.detector_fps",
+                "must be 0.1 to 60",
+            ));
         }
         if !(self.confidence.is_finite() && (0.05..=0.95).contains(&self.confidence)) {
-            return Err(ApiError::invalid("settings.confidence", "must be 0.05 to 0.95"));
+            return Err(ApiError::invalid(
+                "settings.confidence",
+                "must be 0.05 to 0.95",
+            ));
         }
-        if self.classes.is_empty() || self.classes.len() > 80 || self.classes.iter().any(|c| *c >= 1000) {
-            return Err(ApiError::invalid("settings.classes", "must list 1 to 80 class ids below 1000"));
+        if self.classes.is_empty()
+            || self.classes.len() > 80
+            || self.classes.iter().any(|c| *c >= 1000)
+        {
+            return Err(ApiError::invalid(
+                "settings.classes",
+                "must list 1 to 80 class ids below 1000",
+            ));
         }
         Ok(())
     }
@@ -157,24 +174,37 @@ const STREAM_TYPES: &[&str] = &["rtsp", "http", "hls", "mjpeg", "file", "images"
 
 /// Validates an input into the row to write. `existing` is the camera being replaced
 /// (PUT), whose sealed credentials are kept when the masked URL comes back unchanged.
-fn to_write(state: &AppState, input: CameraInput, existing: Option<&Camera>) -> ApiResult<CameraWrite> {
+fn to_write(
+    state: &AppState,
+    input: CameraInput,
+    existing: Option<&Camera>,
+) -> ApiResult<CameraWrite> {
     let name = validate::text(&input.name, "name", 100, true)?;
     let description = validate::optional_text(input.description.as_deref(), "description", 2000)?;
     let location = validate::optional_text(input.location.as_deref(), "location", 200)?;
     let (stream_url, security_config) = match existing {
-        Some(old) if input.stream_url.trim() == old.stream_url => (old.stream_url.clone(), old.security_config.clone()),
+        Some(old) if input.stream_url.trim() == old.stream_url => {
+            (old.stream_url.clone(), old.security_config.clone())
+        }
         _ => {
             let url = StreamUrl::parse(&input.stream_url, &state.config.cameras.allowed_schemes)?;
             let sealed = url.security_config(&state.credentials);
             (url.masked, sealed)
         }
     };
-    let scheme = stream_url.split("://").next().unwrap_or("").to_ascii_lowercase();
+    let scheme = stream_url
+        .split("://")
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let stream_type = match input.stream_type {
         Some(t) => {
             let t = t.trim().to_ascii_lowercase();
             if !STREAM_TYPES.contains(&t.as_str()) {
-                return Err(ApiError::invalid("stream_type", format!("must be one of: {}", STREAM_TYPES.join(", "))));
+                return Err(ApiError::invalid(
+                    "stream_type",
+                    format!("must be one of: {}", STREAM_TYPES.join(", ")),
+                ));
             }
             t
         }
@@ -193,8 +223,13 @@ fn to_write(state: &AppState, input: CameraInput, existing: Option<&Camera>) -> 
         }
     }
     input.settings.validate()?;
-    let counting = CountingConfig { lines: input.lines, zones: input.zones };
-    counting.validate().map_err(|e| ApiError::invalid(e.field, e.message))?;
+    let counting = CountingConfig {
+        lines: input.lines,
+        zones: input.zones,
+    };
+    counting
+        .validate()
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
     let metadata = input.metadata.unwrap_or_else(|| json!({}));
     if !metadata.is_object() {
         return Err(ApiError::invalid("metadata", "must be a JSON object"));
@@ -202,8 +237,12 @@ fn to_write(state: &AppState, input: CameraInput, existing: Option<&Camera>) -> 
     if metadata.to_string().len() > 16_384 {
         return Err(ApiError::invalid("metadata", "must be at most 16 KiB"));
     }
-    let settings = serde_json::to_value(StoredSettings { settings: input.settings, lines: counting.lines, zones: counting.zones })
-        .map_err(ApiError::internal)?;
+    let settings = serde_json::to_value(StoredSettings {
+        settings: input.settings,
+        lines: counting.lines,
+        zones: counting.zones,
+    })
+    .map_err(ApiError::internal)?;
     Ok(CameraWrite {
         name,
         description,
@@ -233,14 +272,33 @@ pub struct CameraListQuery {
     pub offset: Option<i64>,
 }
 
-pub async fn list(State(state): State<AppState>, Query(q): Query<CameraListQuery>) -> ApiResult<Json<Vec<CameraView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<CameraListQuery>,
+) -> ApiResult<Json<Vec<CameraView>>> {
     let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
-    let status = q.status.as_deref().map(str::parse::<CameraStatus>).transpose().map_err(|m| ApiError::invalid("status", m))?;
-    let cameras = state.store.list_cameras(&CameraFilter { enabled: q.enabled, status, limit, offset }).await?;
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<CameraStatus>)
+        .transpose()
+        .map_err(|m| ApiError::invalid("status", m))?;
+    let cameras = state
+        .store
+        .list_cameras(&CameraFilter {
+            enabled: q.enabled,
+            status,
+            limit,
+            offset,
+        })
+        .await?;
     Ok(Json(cameras.into_iter().map(CameraView::from).collect()))
 }
 
-pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> ApiResult<Json<CameraView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<CameraView>> {
     Ok(Json(state.store.camera(id).await?.into()))
 }
 
@@ -251,7 +309,12 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<CameraView>)> {
     let write = to_write(&state, input, None)?;
     let camera = state.store.create_camera(&write, state.clock.now()).await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "camera.create", "camera", Some(camera.id.to_string()));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "camera.create",
+        "camera",
+        Some(camera.id.to_string()),
+    );
     audit.new_values = Some(audit_values(&camera));
     state.audit(audit).await?;
     tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
@@ -266,18 +329,35 @@ pub async fn replace(
 ) -> ApiResult<Json<CameraView>> {
     let before = state.store.camera(id).await?;
     let write = to_write(&state, input, Some(&before))?;
-    let after = state.store.update_camera(id, &write, state.clock.now()).await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "camera.update", "camera", Some(id.to_string()));
+    let after = state
+        .store
+        .update_camera(id, &write, state.clock.now())
+        .await?;
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "camera.update",
+        "camera",
+        Some(id.to_string()),
+    );
     audit.old_values = Some(audit_values(&before));
     audit.new_values = Some(audit_values(&after));
     state.audit(audit).await?;
     Ok(Json(after.into()))
 }
 
-pub async fn delete(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     let before = state.store.camera(id).await?;
     state.store.delete_camera(id).await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "camera.delete", "camera", Some(id.to_string()));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "camera.delete",
+        "camera",
+        Some(id.to_string()),
+    );
     audit.old_values = Some(audit_values(&before));
     state.audit(audit).await?;
     Ok(StatusCode::NO_CONTENT)

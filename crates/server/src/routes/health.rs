@@ -18,13 +18,24 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
         tracing::warn!(error = %e, "readiness: database unreachable");
         ApiError::unavailable("database unreachable")
     })?;
-    let pending = state.store.pending_migrations().await.map_err(|_| ApiError::unavailable("cannot read migrations"))?;
+    let pending = state
+        .store
+        .pending_migrations()
+        .await
+        .map_err(|_| ApiError::unavailable("cannot read migrations"))?;
     if pending > 0 {
-        return Err(ApiError::unavailable(format!("{pending} migrations pending; run footfall migrate")));
+        return Err(ApiError::unavailable(format!(
+            "{pending} migrations pending; run footfall migrate"
+        )));
     }
-    Ok(Json(json!({"status": "ready", "database": format!("{:?}", state.store.backend()).to_lowercase()})))
+    Ok(Json(
+        json!({"status": "ready", "database": format!("{:?}", state.store.backend()).to_lowercase()}),
+    ))
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], state.metrics.render(&state.store))
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(&state.store),
+    )
 }

@@ -23,7 +23,10 @@ pub struct DeviceKey(pub ApiKey);
 
 impl axum::extract::FromRequestParts<AppState> for DeviceKey {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> ApiResult<DeviceKey> {
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> ApiResult<DeviceKey> {
         api_key(state, &parts.headers).await.map(DeviceKey)
     }
 }
@@ -32,7 +35,13 @@ async fn api_key(state: &AppState, headers: &HeaderMap) -> ApiResult<ApiKey> {
     let presented = headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
-        .or_else(|| headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?.strip_prefix("ApiKey "))
+        .or_else(|| {
+            headers
+                .get(axum::http::header::AUTHORIZATION)?
+                .to_str()
+                .ok()?
+                .strip_prefix("ApiKey ")
+        })
         .map(str::trim)
         .ok_or_else(|| ApiError::unauthorized("missing API key (X-Api-Key header)"))?;
     state
@@ -44,7 +53,10 @@ async fn api_key(state: &AppState, headers: &HeaderMap) -> ApiResult<ApiKey> {
 
 fn check_time(t: DateTime<Utc>, now: DateTime<Utc>, field: &str) -> ApiResult<()> {
     if t > now + Duration::minutes(5) {
-        return Err(ApiError::invalid(field, "is more than 5 minutes in the future"));
+        return Err(ApiError::invalid(
+            field,
+            "is more than 5 minutes in the future",
+        ));
     }
     if t < now - Duration::days(366) {
         return Err(ApiError::invalid(field, "is more than a year in the past"));
@@ -64,7 +76,9 @@ fn check_scope(key: &ApiKey, camera_id: i64, field: &str) -> ApiResult<()> {
 
 fn check_client_id(id: &Option<String>, field: &str) -> ApiResult<()> {
     match id {
-        Some(id) if id.is_empty() || id.len() > 200 => Err(ApiError::invalid(field, "must be 1 to 200 characters")),
+        Some(id) if id.is_empty() || id.len() > 200 => {
+            Err(ApiError::invalid(field, "must be 1 to 200 characters"))
+        }
         _ => Ok(()),
     }
 }
@@ -106,7 +120,10 @@ pub async fn counts(
     ValidJson(body): ValidJson<IngestCounts>,
 ) -> ApiResult<Json<IngestOutcome>> {
     if body.results.is_empty() || body.results.len() > MAX_BATCH {
-        return Err(ApiError::invalid("results", format!("must hold 1 to {MAX_BATCH} items")));
+        return Err(ApiError::invalid(
+            "results",
+            format!("must hold 1 to {MAX_BATCH} items"),
+        ));
     }
     let now = state.clock.now();
     let mut rows = Vec::with_capacity(body.results.len());
@@ -115,23 +132,42 @@ pub async fn counts(
         check_scope(&key, r.camera_id, &at("camera_id"))?;
         check_time(r.timestamp, now, &at("timestamp"))?;
         check_client_id(&r.id, &at("id"))?;
-        for (f, v) in [("people_count", r.people_count), ("people_in", r.people_in), ("people_out", r.people_out), ("detection_count", r.detection_count)] {
+        for (f, v) in [
+            ("people_count", r.people_count),
+            ("people_in", r.people_in),
+            ("people_out", r.people_out),
+            ("detection_count", r.detection_count),
+        ] {
             if !(0..=1_000_000).contains(&v) {
                 return Err(ApiError::invalid(at(f), "must be 0 to 1000000"));
             }
         }
-        if r.confidence_score.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+        if r.confidence_score
+            .is_some_and(|c| !(0.0..=1.0).contains(&c))
+        {
             return Err(ApiError::invalid(at("confidence_score"), "must be 0 to 1"));
         }
-        let mut row = NewResult::counts(r.camera_id, r.timestamp, r.people_count, r.people_in, r.people_out);
+        let mut row = NewResult::counts(
+            r.camera_id,
+            r.timestamp,
+            r.people_count,
+            r.people_in,
+            r.people_out,
+        );
         row.confidence_score = r.confidence_score;
         row.detection_count = r.detection_count;
         row.worker_id = Some(format!("ingest:{}", key.name));
         row.client_id = r.id;
         rows.push(row);
     }
-    let outcome = state.store.insert_results(&rows, Some(&format!("key:{}", key.id))).await?;
-    Ok(Json(IngestOutcome { inserted: outcome.inserted, duplicates: outcome.duplicates }))
+    let outcome = state
+        .store
+        .insert_results(&rows, Some(&format!("key:{}", key.id)))
+        .await?;
+    Ok(Json(IngestOutcome {
+        inserted: outcome.inserted,
+        duplicates: outcome.duplicates,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -162,7 +198,10 @@ pub async fn events(
     ValidJson(body): ValidJson<IngestEvents>,
 ) -> ApiResult<Json<IngestOutcome>> {
     if body.events.is_empty() || body.events.len() > MAX_BATCH {
-        return Err(ApiError::invalid("events", format!("must hold 1 to {MAX_BATCH} items")));
+        return Err(ApiError::invalid(
+            "events",
+            format!("must hold 1 to {MAX_BATCH} items"),
+        ));
     }
     let now = state.clock.now();
     let mut rows = Vec::with_capacity(body.events.len());
@@ -172,15 +211,29 @@ pub async fn events(
         check_time(e.timestamp, now, &at("timestamp"))?;
         check_client_id(&e.id, &at("id"))?;
         let ok_type = (1..=50).contains(&e.event_type.len())
-            && e.event_type.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+            && e.event_type
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
         if !ok_type {
-            return Err(ApiError::invalid(at("event_type"), "must be 1-50 characters: letters, digits, '_', '.', '-'"));
+            return Err(ApiError::invalid(
+                at("event_type"),
+                "must be 1-50 characters: letters, digits, '_', '.', '-'",
+            ));
         }
-        let data = if e.data.is_null() { serde_json::json!({}) } else { e.data };
+        let data = if e.data.is_null() {
+            serde_json::json!({})
+        } else {
+            e.data
+        };
         if !data.is_object() || data.to_string().len() > 8_192 {
-            return Err(ApiError::invalid(at("data"), "must be a JSON object of at most 8 KiB"));
+            return Err(ApiError::invalid(
+                at("data"),
+                "must be a JSON object of at most 8 KiB",
+            ));
         }
-        if e.confidence_score.is_some_and(|c| !(0.0..=1.0).contains(&c)) {
+        if e.confidence_score
+            .is_some_and(|c| !(0.0..=1.0).contains(&c))
+        {
             return Err(ApiError::invalid(at("confidence_score"), "must be 0 to 1"));
         }
         rows.push(NewEvent {
@@ -193,6 +246,12 @@ pub async fn events(
             client_id: e.id,
         });
     }
-    let (inserted, duplicates) = state.store.insert_events(&rows, Some(&format!("key:{}", key.id))).await?;
-    Ok(Json(IngestOutcome { inserted, duplicates }))
+    let (inserted, duplicates) = state
+        .store
+        .insert_events(&rows, Some(&format!("key:{}", key.id)))
+        .await?;
+    Ok(Json(IngestOutcome {
+        inserted,
+        duplicates,
+    }))
 }

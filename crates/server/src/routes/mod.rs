@@ -36,53 +36,317 @@ pub struct Endpoint {
 use Access::{ApiKey, Public};
 use footfall_store::Role::{Admin, User, Viewer};
 
-const fn e(method: &'static str, path: &'static str, access: Access, tag: &'static str, summary: &'static str) -> Endpoint {
-    Endpoint { method, path, access, summary, tag }
+const fn e(
+    method: &'static str,
+    path: &'static str,
+    access: Access,
+    tag: &'static str,
+    summary: &'static str,
+) -> Endpoint {
+    Endpoint {
+        method,
+        path,
+        access,
+        summary,
+        tag,
+    }
 }
 
 pub const ENDPOINTS: &[Endpoint] = &[
-    e("GET", "/healthz", Public, "operations", "Liveness: the process answers."),
-    e("GET", "/readyz", Public, "operations", "Readiness: database reachable and migrated."),
-    e("GET", "/metrics", Public, "operations", "Prometheus metrics."),
-    e("GET", "/api/openapi.json", Public, "operations", "This OpenAPI document."),
-    e("POST", "/api/graphql", Access::Role(Viewer), "graphql", "GraphQL queries over cameras, counts, events and alerts."),
-    e("POST", "/api/v1/auth/register", Public, "auth", "Create an account (role from auth.register_role)."),
-    e("POST", "/api/v1/auth/setup", Public, "auth", "Create the first admin with the one-time setup token."),
-    e("POST", "/api/v1/auth/login", Public, "auth", "Log in; returns an access token and a refresh token."),
-    e("POST", "/api/v1/auth/refresh", Public, "auth", "Exchange a refresh token (single use) for new tokens."),
-    e("POST", "/api/v1/auth/verify-email", Public, "auth", "Confirm an e-mail address with the mailed token."),
-    e("POST", "/api/v1/auth/forgot-password", Public, "auth", "Mail a password reset link (always 202)."),
-    e("POST", "/api/v1/auth/reset-password", Public, "auth", "Set a new password with the mailed token."),
-    e("POST", "/api/v1/auth/logout", Access::Role(Viewer), "auth", "End this session."),
-    e("POST", "/api/v1/auth/logout-all", Access::Role(Viewer), "auth", "End every session of this user."),
-    e("POST", "/api/v1/auth/change-password", Access::Role(Viewer), "auth", "Change the password; ends other sessions."),
-    e("POST", "/api/v1/auth/resend-verification", Access::Role(Viewer), "auth", "Mail a new verification link."),
-    e("GET", "/api/v1/auth/sessions", Access::Role(Viewer), "auth", "Active sessions of this user."),
-    e("GET", "/api/v1/me", Access::Role(Viewer), "auth", "The current user."),
-    e("GET", "/api/v1/users", Access::Role(Admin), "users", "List users."),
-    e("POST", "/api/v1/users", Access::Role(Admin), "users", "Create a user with a role."),
-    e("PATCH", "/api/v1/users/{id}", Access::Role(Admin), "users", "Change a user's role or deactivate them."),
-    e("GET", "/api/v1/cameras", Access::Role(Viewer), "cameras", "List cameras."),
-    e("POST", "/api/v1/cameras", Access::Role(User), "cameras", "Create a camera."),
-    e("GET", "/api/v1/cameras/{id}", Access::Role(Viewer), "cameras", "One camera."),
-    e("PUT", "/api/v1/cameras/{id}", Access::Role(User), "cameras", "Replace a camera's configuration."),
-    e("DELETE", "/api/v1/cameras/{id}", Access::Role(User), "cameras", "Delete a camera and its data."),
-    e("GET", "/api/v1/cameras/{id}/counts", Access::Role(Viewer), "counts", "Counting results of one camera (raw or bucketed; JSON or CSV)."),
-    e("POST", "/api/v1/cameras/{id}/manual-counts", Access::Role(User), "counts", "Add a manual count (audited)."),
-    e("GET", "/api/v1/counts", Access::Role(Viewer), "counts", "Counting results of all cameras."),
-    e("POST", "/api/v1/ingest/counts", ApiKey, "ingest", "Push counts from a device or system (idempotent by id)."),
-    e("POST", "/api/v1/ingest/events", ApiKey, "ingest", "Push events from a device or system (idempotent by id)."),
-    e("GET", "/api/v1/events", Access::Role(Viewer), "events", "Camera events."),
-    e("GET", "/api/v1/alerts", Access::Role(Viewer), "events", "System alerts."),
-    e("POST", "/api/v1/alerts/{id}/resolve", Access::Role(User), "events", "Resolve an alert."),
-    e("GET", "/api/v1/workers", Access::Role(Viewer), "operations", "Camera workers."),
-    e("GET", "/api/v1/audit", Access::Role(Admin), "users", "Audit log."),
-    e("GET", "/api/v1/api-keys", Access::Role(Admin), "ingest", "List device API keys."),
-    e("POST", "/api/v1/api-keys", Access::Role(Admin), "ingest", "Create a device API key (shown once)."),
-    e("DELETE", "/api/v1/api-keys/{id}", Access::Role(Admin), "ingest", "Revoke a device API key."),
-    e("GET", "/api/v1/models", Access::Role(Viewer), "models", "Registered detector models."),
-    e("POST", "/api/v1/models", Access::Role(Admin), "models", "Register a model file (it must load)."),
-    e("POST", "/api/v1/models/{id}/activate", Access::Role(Admin), "models", "Make a model the active one."),
+    e(
+        "GET",
+        "/healthz",
+        Public,
+        "operations",
+        "Liveness: the process answers.",
+    ),
+    e(
+        "GET",
+        "/readyz",
+        Public,
+        "operations",
+        "Readiness: database reachable and migrated.",
+    ),
+    e(
+        "GET",
+        "/metrics",
+        Public,
+        "operations",
+        "Prometheus metrics.",
+    ),
+    e(
+        "GET",
+        "/api/openapi.json",
+        Public,
+        "operations",
+        "This OpenAPI document.",
+    ),
+    e(
+        "POST",
+        "/api/graphql",
+        Access::Role(Viewer),
+        "graphql",
+        "GraphQL queries over cameras, counts, events and alerts.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/register",
+        Public,
+        "auth",
+        "Create an account (role from auth.register_role).",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/setup",
+        Public,
+        "auth",
+        "Create the first admin with the one-time setup token.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/login",
+        Public,
+        "auth",
+        "Log in; returns an access token and a refresh token.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/refresh",
+        Public,
+        "auth",
+        "Exchange a refresh token (single use) for new tokens.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/verify-email",
+        Public,
+        "auth",
+        "Confirm an e-mail address with the mailed token.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/forgot-password",
+        Public,
+        "auth",
+        "Mail a password reset link (always 202).",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/reset-password",
+        Public,
+        "auth",
+        "Set a new password with the mailed token.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/logout",
+        Access::Role(Viewer),
+        "auth",
+        "End this session.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/logout-all",
+        Access::Role(Viewer),
+        "auth",
+        "End every session of this user.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/change-password",
+        Access::Role(Viewer),
+        "auth",
+        "Change the password; ends other sessions.",
+    ),
+    e(
+        "POST",
+        "/api/v1/auth/resend-verification",
+        Access::Role(Viewer),
+        "auth",
+        "Mail a new verification link.",
+    ),
+    e(
+        "GET",
+        "/api/v1/auth/sessions",
+        Access::Role(Viewer),
+        "auth",
+        "Active sessions of this user.",
+    ),
+    e(
+        "GET",
+        "/api/v1/me",
+        Access::Role(Viewer),
+        "auth",
+        "The current user.",
+    ),
+    e(
+        "GET",
+        "/api/v1/users",
+        Access::Role(Admin),
+        "users",
+        "List users.",
+    ),
+    e(
+        "POST",
+        "/api/v1/users",
+        Access::Role(Admin),
+        "users",
+        "Create a user with a role.",
+    ),
+    e(
+        "PATCH",
+        "/api/v1/users/{id}",
+        Access::Role(Admin),
+        "users",
+        "Change a user's role or deactivate them.",
+    ),
+    e(
+        "GET",
+        "/api/v1/cameras",
+        Access::Role(Viewer),
+        "cameras",
+        "List cameras.",
+    ),
+    e(
+        "POST",
+        "/api/v1/cameras",
+        Access::Role(User),
+        "cameras",
+        "Create a camera.",
+    ),
+    e(
+        "GET",
+        "/api/v1/cameras/{id}",
+        Access::Role(Viewer),
+        "cameras",
+        "One camera.",
+    ),
+    e(
+        "PUT",
+        "/api/v1/cameras/{id}",
+        Access::Role(User),
+        "cameras",
+        "Replace a camera's configuration.",
+    ),
+    e(
+        "DELETE",
+        "/api/v1/cameras/{id}",
+        Access::Role(User),
+        "cameras",
+        "Delete a camera and its data.",
+    ),
+    e(
+        "GET",
+        "/api/v1/cameras/{id}/counts",
+        Access::Role(Viewer),
+        "counts",
+        "Counting results of one camera (raw or bucketed; JSON or CSV).",
+    ),
+    e(
+        "POST",
+        "/api/v1/cameras/{id}/manual-counts",
+        Access::Role(User),
+        "counts",
+        "Add a manual count (audited).",
+    ),
+    e(
+        "GET",
+        "/api/v1/counts",
+        Access::Role(Viewer),
+        "counts",
+        "Counting results of all cameras.",
+    ),
+    e(
+        "POST",
+        "/api/v1/ingest/counts",
+        ApiKey,
+        "ingest",
+        "Push counts from a device or system (idempotent by id).",
+    ),
+    e(
+        "POST",
+        "/api/v1/ingest/events",
+        ApiKey,
+        "ingest",
+        "Push events from a device or system (idempotent by id).",
+    ),
+    e(
+        "GET",
+        "/api/v1/events",
+        Access::Role(Viewer),
+        "events",
+        "Camera events.",
+    ),
+    e(
+        "GET",
+        "/api/v1/alerts",
+        Access::Role(Viewer),
+        "events",
+        "System alerts.",
+    ),
+    e(
+        "POST",
+        "/api/v1/alerts/{id}/resolve",
+        Access::Role(User),
+        "events",
+        "Resolve an alert.",
+    ),
+    e(
+        "GET",
+        "/api/v1/workers",
+        Access::Role(Viewer),
+        "operations",
+        "Camera workers.",
+    ),
+    e(
+        "GET",
+        "/api/v1/audit",
+        Access::Role(Admin),
+        "users",
+        "Audit log.",
+    ),
+    e(
+        "GET",
+        "/api/v1/api-keys",
+        Access::Role(Admin),
+        "ingest",
+        "List device API keys.",
+    ),
+    e(
+        "POST",
+        "/api/v1/api-keys",
+        Access::Role(Admin),
+        "ingest",
+        "Create a device API key (shown once).",
+    ),
+    e(
+        "DELETE",
+        "/api/v1/api-keys/{id}",
+        Access::Role(Admin),
+        "ingest",
+        "Revoke a device API key.",
+    ),
+    e(
+        "GET",
+        "/api/v1/models",
+        Access::Role(Viewer),
+        "models",
+        "Registered detector models.",
+    ),
+    e(
+        "POST",
+        "/api/v1/models",
+        Access::Role(Admin),
+        "models",
+        "Register a model file (it must load).",
+    ),
+    e(
+        "POST",
+        "/api/v1/models/{id}/activate",
+        Access::Role(Admin),
+        "models",
+        "Make a model the active one.",
+    ),
 ];
 
 fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
@@ -142,7 +406,8 @@ pub fn router(state: &AppState) -> Router<AppState> {
         let mut method_router = handler(endpoint.method, endpoint.path);
         if let Access::Role(role) = endpoint.access {
             let guard = (state.clone(), role, endpoint.method, endpoint.path);
-            method_router = method_router.route_layer(axum::middleware::from_fn_with_state(guard, require_role));
+            method_router = method_router
+                .route_layer(axum::middleware::from_fn_with_state(guard, require_role));
         }
         router = router.route(endpoint.path, method_router);
     }
@@ -152,7 +417,12 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// Authenticates the bearer token, enforces the endpoint's role (a denial is audited)
 /// and hands the caller to the handler through the request extensions.
 async fn require_role(
-    axum::extract::State((state, role, method, path)): axum::extract::State<(AppState, footfall_store::Role, &'static str, &'static str)>,
+    axum::extract::State((state, role, method, path)): axum::extract::State<(
+        AppState,
+        footfall_store::Role,
+        &'static str,
+        &'static str,
+    )>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -162,9 +432,13 @@ async fn require_role(
         Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = caller.require(&state, role, &format!("{method} {path}")).await {
+    if let Err(e) = caller
+        .require(&state, role, &format!("{method} {path}"))
+        .await
+    {
         return e.into_response();
     }
     parts.extensions.insert(caller);
-    next.run(axum::extract::Request::from_parts(parts, body)).await
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }

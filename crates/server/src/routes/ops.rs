@@ -10,14 +10,16 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use footfall_store::{
-    AiModel, AlertFilter, AlertSeverity, ApiKey, AuditEntry, AuditFilter, CameraEvent, EventFilter, EventSeverity, NewAiModel,
-    NewApiKey, SystemAlert, Worker,
+    AiModel, AlertFilter, AlertSeverity, ApiKey, AuditEntry, AuditFilter, CameraEvent, EventFilter,
+    EventSeverity, NewAiModel, NewApiKey, SystemAlert, Worker,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 fn parse<T: std::str::FromStr<Err = String>>(v: Option<&str>, field: &str) -> ApiResult<Option<T>> {
-    v.map(str::parse).transpose().map_err(|m| ApiError::invalid(field, m))
+    v.map(str::parse)
+        .transpose()
+        .map_err(|m| ApiError::invalid(field, m))
 }
 
 fn parse_time(v: Option<&str>, field: &str) -> ApiResult<Option<DateTime<Utc>>> {
@@ -38,7 +40,10 @@ pub struct EventQuery {
     pub offset: Option<i64>,
 }
 
-pub async fn events(State(state): State<AppState>, Query(q): Query<EventQuery>) -> ApiResult<Json<Vec<CameraEvent>>> {
+pub async fn events(
+    State(state): State<AppState>,
+    Query(q): Query<EventQuery>,
+) -> ApiResult<Json<Vec<CameraEvent>>> {
     let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
     let filter = EventFilter {
         camera_id: q.camera_id,
@@ -61,7 +66,10 @@ pub struct AlertQuery {
     pub offset: Option<i64>,
 }
 
-pub async fn alerts(State(state): State<AppState>, Query(q): Query<AlertQuery>) -> ApiResult<Json<Vec<SystemAlert>>> {
+pub async fn alerts(
+    State(state): State<AppState>,
+    Query(q): Query<AlertQuery>,
+) -> ApiResult<Json<Vec<SystemAlert>>> {
     let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
     let filter = AlertFilter {
         camera_id: q.camera_id,
@@ -73,9 +81,21 @@ pub async fn alerts(State(state): State<AppState>, Query(q): Query<AlertQuery>) 
     Ok(Json(state.store.list_alerts(&filter).await?))
 }
 
-pub async fn resolve_alert(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<SystemAlert>> {
-    let alert = state.store.resolve_alert(id, caller.user_id, state.clock.now()).await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "alert.resolve", "alert", Some(id.to_string()));
+pub async fn resolve_alert(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SystemAlert>> {
+    let alert = state
+        .store
+        .resolve_alert(id, caller.user_id, state.clock.now())
+        .await?;
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "alert.resolve",
+        "alert",
+        Some(id.to_string()),
+    );
     audit.new_values = Some(json!({"is_resolved": true}));
     state.audit(audit).await?;
     Ok(Json(alert))
@@ -93,9 +113,17 @@ pub struct AuditQuery {
     pub offset: Option<i64>,
 }
 
-pub async fn audit(State(state): State<AppState>, Query(q): Query<AuditQuery>) -> ApiResult<Json<Vec<AuditEntry>>> {
+pub async fn audit(
+    State(state): State<AppState>,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
     let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
-    let filter = AuditFilter { user_id: q.user_id, action: q.action, limit, offset };
+    let filter = AuditFilter {
+        user_id: q.user_id,
+        action: q.action,
+        limit,
+        offset,
+    };
     Ok(Json(state.store.list_audit(&filter).await?))
 }
 
@@ -122,11 +150,17 @@ pub async fn create_api_key(
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
     let name = validate::text(&body.name, "name", 100, true)?;
     if body.camera_ids.is_empty() || body.camera_ids.len() > 1000 {
-        return Err(ApiError::invalid("camera_ids", "must list 1 to 1000 cameras"));
+        return Err(ApiError::invalid(
+            "camera_ids",
+            "must list 1 to 1000 cameras",
+        ));
     }
     for (i, id) in body.camera_ids.iter().enumerate() {
         if state.store.camera(*id).await.is_err() {
-            return Err(ApiError::invalid(format!("camera_ids[{i}]"), format!("camera {id} does not exist")));
+            return Err(ApiError::invalid(
+                format!("camera_ids[{i}]"),
+                format!("camera {id} does not exist"),
+            ));
         }
     }
     let key = format!("ff_{}", random_token(32));
@@ -143,19 +177,42 @@ pub async fn create_api_key(
             state.clock.now(),
         )
         .await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "api_key.create", "api_key", Some(created.id.to_string()));
-    audit.new_values = Some(json!({"name": created.name, "camera_ids": created.camera_ids, "key": "***"}));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "api_key.create",
+        "api_key",
+        Some(created.id.to_string()),
+    );
+    audit.new_values =
+        Some(json!({"name": created.name, "camera_ids": created.camera_ids, "key": "***"}));
     state.audit(audit).await?;
-    Ok((StatusCode::CREATED, Json(CreatedApiKey { key, api_key: created })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedApiKey {
+            key,
+            api_key: created,
+        }),
+    ))
 }
 
 pub async fn list_api_keys(State(state): State<AppState>) -> ApiResult<Json<Vec<ApiKey>>> {
     Ok(Json(state.store.list_api_keys().await?))
 }
 
-pub async fn revoke_api_key(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<StatusCode> {
+pub async fn revoke_api_key(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
     state.store.revoke_api_key(id).await?;
-    state.audit(caller.meta.audit(Some(caller.user_id), "api_key.revoke", "api_key", Some(id.to_string()))).await?;
+    state
+        .audit(caller.meta.audit(
+            Some(caller.user_id),
+            "api_key.revoke",
+            "api_key",
+            Some(id.to_string()),
+        ))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -189,16 +246,31 @@ pub async fn register_model(
         "yolox" => footfall_detect::Layout::Yolox,
         "yolov5" => footfall_detect::Layout::Yolov5,
         "yolov8" => footfall_detect::Layout::Yolov8,
-        _ => return Err(ApiError::invalid("model_type", "must be auto, yolox, yolov5 or yolov8")),
+        _ => {
+            return Err(ApiError::invalid(
+                "model_type",
+                "must be auto, yolox, yolov5 or yolov8",
+            ));
+        }
     };
-    if body.accuracy_score.is_some_and(|a| !(0.0..=1.0).contains(&a)) {
+    if body
+        .accuracy_score
+        .is_some_and(|a| !(0.0..=1.0).contains(&a))
+    {
         return Err(ApiError::invalid("accuracy_score", "must be 0 to 1"));
     }
     let path = std::path::PathBuf::from(body.model_path.trim());
     if !path.is_file() {
-        return Err(ApiError::invalid("model_path", "no such file on the server"));
+        return Err(ApiError::invalid(
+            "model_path",
+            "no such file on the server",
+        ));
     }
-    let config = footfall_detect::DetectorConfig { model: path.clone(), layout, ..Default::default() };
+    let config = footfall_detect::DetectorConfig {
+        model: path.clone(),
+        layout,
+        ..Default::default()
+    };
     tokio::task::spawn_blocking(move || footfall_detect::OrtDetector::new(&config).map(|_| ()))
         .await
         .map_err(ApiError::internal)?
@@ -216,14 +288,31 @@ pub async fn register_model(
             state.clock.now(),
         )
         .await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "model.register", "ai_model", Some(model.id.to_string()));
-    audit.new_values = Some(json!({"name": model.name, "version": model.version, "model_path": model.model_path}));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "model.register",
+        "ai_model",
+        Some(model.id.to_string()),
+    );
+    audit.new_values =
+        Some(json!({"name": model.name, "version": model.version, "model_path": model.model_path}));
     state.audit(audit).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 
-pub async fn activate_model(State(state): State<AppState>, caller: Caller, Path(id): Path<i64>) -> ApiResult<Json<AiModel>> {
+pub async fn activate_model(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<AiModel>> {
     let model = state.store.activate_ai_model(id).await?;
-    state.audit(caller.meta.audit(Some(caller.user_id), "model.activate", "ai_model", Some(id.to_string()))).await?;
+    state
+        .audit(caller.meta.audit(
+            Some(caller.user_id),
+            "model.activate",
+            "ai_model",
+            Some(id.to_string()),
+        ))
+        .await?;
     Ok(Json(model))
 }

@@ -52,30 +52,64 @@ pub struct ParsedCounts {
     pub csv: bool,
 }
 
-pub fn parse_counts(q: &CountsQuery, camera_id: Option<i64>, now: DateTime<Utc>) -> ApiResult<ParsedCounts> {
+pub fn parse_counts(
+    q: &CountsQuery,
+    camera_id: Option<i64>,
+    now: DateTime<Utc>,
+) -> ApiResult<ParsedCounts> {
     let csv = match q.format.as_deref().unwrap_or("json") {
         "json" => false,
         "csv" => true,
         _ => return Err(ApiError::invalid("format", "must be json or csv")),
     };
-    let bucket: Bucket = q.bucket.as_deref().unwrap_or("hour").parse().map_err(|m: String| ApiError::invalid("bucket", m))?;
-    let time_zone: Tz = q
-        .tz
+    let bucket: Bucket = q
+        .bucket
         .as_deref()
-        .unwrap_or("UTC")
+        .unwrap_or("hour")
         .parse()
-        .map_err(|_| ApiError::invalid("tz", "must be an IANA time zone such as UTC or Europe/Berlin"))?;
-    let to = q.to.as_deref().map(|v| parse_time(v, "to")).transpose()?.unwrap_or(now);
-    let from = q.from.as_deref().map(|v| parse_time(v, "from")).transpose()?.unwrap_or(to - Duration::hours(24));
+        .map_err(|m: String| ApiError::invalid("bucket", m))?;
+    let time_zone: Tz = q.tz.as_deref().unwrap_or("UTC").parse().map_err(|_| {
+        ApiError::invalid(
+            "tz",
+            "must be an IANA time zone such as UTC or Europe/Berlin",
+        )
+    })?;
+    let to =
+        q.to.as_deref()
+            .map(|v| parse_time(v, "to"))
+            .transpose()?
+            .unwrap_or(now);
+    let from = q
+        .from
+        .as_deref()
+        .map(|v| parse_time(v, "from"))
+        .transpose()?
+        .unwrap_or(to - Duration::hours(24));
     if from >= to {
         return Err(ApiError::invalid("from", "must be before to"));
     }
     if to - from > max_range(bucket) {
-        return Err(ApiError::invalid("to", format!("range is limited to {} days for bucket {bucket:?}", max_range(bucket).num_days()).to_lowercase()));
+        return Err(ApiError::invalid(
+            "to",
+            format!(
+                "range is limited to {} days for bucket {bucket:?}",
+                max_range(bucket).num_days()
+            )
+            .to_lowercase(),
+        ));
     }
-    let (limit, offset) = validate::page(q.limit, q.offset, 1000, if csv { 100_000 } else { 10_000 })?;
+    let (limit, offset) =
+        validate::page(q.limit, q.offset, 1000, if csv { 100_000 } else { 10_000 })?;
     Ok(ParsedCounts {
-        query: ResultQuery { camera_id, from, to, bucket, time_zone, limit: limit as usize, offset: offset as usize },
+        query: ResultQuery {
+            camera_id,
+            from,
+            to,
+            bucket,
+            time_zone,
+            limit: limit as usize,
+            offset: offset as usize,
+        },
         csv,
     })
 }
@@ -102,44 +136,91 @@ pub async fn run_counts(state: &AppState, parsed: ParsedCounts) -> ApiResult<Res
     let q = &parsed.query;
     let (items, total, csv_text) = if q.bucket == Bucket::Raw {
         let page = state.store.raw_results(q).await?;
-        let mut csv = String::from("id,camera_id,timestamp,people_count,people_in,people_out,confidence_score,detection_count,processing_time_ms,worker_id\n");
+        let mut csv = String::from(
+            "id,camera_id,timestamp,people_count,people_in,people_out,confidence_score,detection_count,processing_time_ms,worker_id\n",
+        );
         if parsed.csv {
             for r in &page.items {
                 let _ = writeln!(
                     csv,
                     "{},{},{},{},{},{},{},{},{},{}",
-                    r.id, r.camera_id, r.timestamp.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true), r.people_count, r.people_in, r.people_out,
-                    r.confidence_score.map(|v| v.to_string()).unwrap_or_default(), r.detection_count,
-                    r.processing_time_ms.map(|v| v.to_string()).unwrap_or_default(),
+                    r.id,
+                    r.camera_id,
+                    r.timestamp
+                        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    r.people_count,
+                    r.people_in,
+                    r.people_out,
+                    r.confidence_score
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    r.detection_count,
+                    r.processing_time_ms
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
                     csv_field(r.worker_id.as_deref().unwrap_or(""))
                 );
             }
         }
-        let items = page.items.iter().map(|r| serde_json::to_value(r).unwrap_or_default()).collect();
+        let items = page
+            .items
+            .iter()
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+            .collect();
         (items, page.total, csv)
     } else {
         let page = state.store.bucketed_results(q).await?;
-        let mut csv = String::from("start,people_in,people_out,peak_count,avg_count,detection_count,avg_confidence,samples\n");
+        let mut csv = String::from(
+            "start,people_in,people_out,peak_count,avg_count,detection_count,avg_confidence,samples\n",
+        );
         if parsed.csv {
             for b in &page.items {
                 let _ = writeln!(
                     csv,
                     "{},{},{},{},{:.3},{},{},{}",
-                    b.start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true), b.people_in, b.people_out, b.peak_count, b.avg_count, b.detection_count,
-                    b.avg_confidence.map(|v| format!("{v:.4}")).unwrap_or_default(), b.samples
+                    b.start.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+                    b.people_in,
+                    b.people_out,
+                    b.peak_count,
+                    b.avg_count,
+                    b.detection_count,
+                    b.avg_confidence
+                        .map(|v| format!("{v:.4}"))
+                        .unwrap_or_default(),
+                    b.samples
                 );
             }
         }
-        let items = page.items.iter().map(|b| serde_json::to_value(b).unwrap_or_default()).collect();
+        let items = page
+            .items
+            .iter()
+            .map(|b| serde_json::to_value(b).unwrap_or_default())
+            .collect();
         (items, page.total, csv)
     };
+    // An empty page for an unknown camera is a 404. Checked only when empty, so the hot
+    // path (a camera with data) costs one query less.
+    if let (0, Some(camera)) = (total, q.camera_id) {
+        state.store.camera(camera).await?;
+    }
     if parsed.csv {
-        let name = format!("counts-{}.csv", q.camera_id.map(|c| c.to_string()).unwrap_or_else(|| "all".into()));
+        let name = format!(
+            "counts-{}.csv",
+            q.camera_id
+                .map(|c| c.to_string())
+                .unwrap_or_else(|| "all".into())
+        );
         return Ok((
             [
                 (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-                (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-                (header::HeaderName::from_static("x-total-count"), total.to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                (
+                    header::HeaderName::from_static("x-total-count"),
+                    total.to_string(),
+                ),
             ],
             csv_text,
         )
@@ -161,8 +242,16 @@ pub async fn run_counts(state: &AppState, parsed: ParsedCounts) -> ApiResult<Res
 
 /// Quotes a CSV field when it needs it (and defuses spreadsheet formulas).
 fn csv_field(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@']) { format!("'{v}") } else { v.to_string() };
-    if v.contains([',', '"', '\n']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+    let v = if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
 }
 
 pub async fn camera_counts(
@@ -171,12 +260,13 @@ pub async fn camera_counts(
     Query(q): Query<CountsQuery>,
 ) -> ApiResult<Response> {
     let parsed = parse_counts(&q, Some(id), state.clock.now())?;
-    // 404 for an unknown camera rather than an empty page.
-    state.store.camera(id).await?;
     run_counts(&state, parsed).await
 }
 
-pub async fn all_counts(State(state): State<AppState>, Query(q): Query<CountsQuery>) -> ApiResult<Response> {
+pub async fn all_counts(
+    State(state): State<AppState>,
+    Query(q): Query<CountsQuery>,
+) -> ApiResult<Response> {
     let parsed = parse_counts(&q, None, state.clock.now())?;
     run_counts(&state, parsed).await
 }
@@ -205,25 +295,45 @@ pub async fn manual_count(
     ValidJson(body): ValidJson<ManualCountRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let reason = validate::text(&body.reason, "reason", 500, true)?;
-    for (field, v) in [("people_in", body.people_in), ("people_out", body.people_out), ("people_count", body.people_count)] {
+    for (field, v) in [
+        ("people_in", body.people_in),
+        ("people_out", body.people_out),
+        ("people_count", body.people_count),
+    ] {
         if !(0..=1_000_000).contains(&v) {
             return Err(ApiError::invalid(field, "must be 0 to 1000000"));
         }
     }
     if body.people_in == 0 && body.people_out == 0 && body.people_count == 0 {
-        return Err(ApiError::invalid("people_in", "at least one count must be above 0"));
+        return Err(ApiError::invalid(
+            "people_in",
+            "at least one count must be above 0",
+        ));
     }
     let now = state.clock.now();
     if body.timestamp > now + Duration::minutes(5) {
         return Err(ApiError::invalid("timestamp", "must not be in the future"));
     }
     state.store.camera(id).await?;
-    let mut row = NewResult::counts(id, body.timestamp, body.people_count, body.people_in, body.people_out);
+    let mut row = NewResult::counts(
+        id,
+        body.timestamp,
+        body.people_count,
+        body.people_in,
+        body.people_out,
+    );
     row.worker_id = Some(format!("manual:{}", caller.username));
     state.store.insert_results(&[row], None).await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "counts.manual", "camera", Some(id.to_string()));
-    audit.new_values = Some(json!({"timestamp": body.timestamp, "people_in": body.people_in, "people_out": body.people_out,
-                                   "people_count": body.people_count, "reason": reason}));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "counts.manual",
+        "camera",
+        Some(id.to_string()),
+    );
+    audit.new_values = Some(
+        json!({"timestamp": body.timestamp, "people_in": body.people_in, "people_out": body.people_out,
+                                   "people_count": body.people_count, "reason": reason}),
+    );
     state.audit(audit).await?;
     Ok((StatusCode::CREATED, Json(json!({"inserted": 1}))))
 }

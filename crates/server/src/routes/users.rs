@@ -18,7 +18,10 @@ pub struct PageQuery {
     pub offset: Option<i64>,
 }
 
-pub async fn list(State(state): State<AppState>, Query(q): Query<PageQuery>) -> ApiResult<Json<Vec<UserView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<UserView>>> {
     let (limit, offset) = validate::page(q.limit, q.offset, 100, 1000)?;
     let users = state.store.list_users(limit, offset).await?;
     Ok(Json(users.into_iter().map(UserView::from).collect()))
@@ -50,8 +53,15 @@ pub async fn create(
     };
     let new = new_user(&state, &request, body.role).await?;
     let user = state.store.create_user(&new, state.clock.now()).await?;
-    let mut audit = caller.meta.audit(Some(caller.user_id), "user.create", "user", Some(user.id.to_string()));
-    audit.new_values = Some(json!({"username": user.username, "email": user.email, "role": user.role, "password": "***"}));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "user.create",
+        "user",
+        Some(user.id.to_string()),
+    );
+    audit.new_values = Some(
+        json!({"username": user.username, "email": user.email, "role": user.role, "password": "***"}),
+    );
     state.audit(audit).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
@@ -75,17 +85,33 @@ pub async fn update(
         && before.is_active
         && (body.role.is_some_and(|r| r != Role::Admin) || body.is_active == Some(false));
     if demotes_admin && state.store.count_active_admins().await? <= 1 {
-        return Err(ApiError::conflict("role", "this is the last active admin; promote another admin first"));
+        return Err(ApiError::conflict(
+            "role",
+            "this is the last active admin; promote another admin first",
+        ));
     }
     let now = state.clock.now();
     let after = state
         .store
-        .update_user(id, &UserPatch { role: body.role, is_active: body.is_active, ..Default::default() }, now)
+        .update_user(
+            id,
+            &UserPatch {
+                role: body.role,
+                is_active: body.is_active,
+                ..Default::default()
+            },
+            now,
+        )
         .await?;
     if body.is_active == Some(false) {
         state.store.revoke_user_sessions(id, "deactivated").await?;
     }
-    let mut audit = caller.meta.audit(Some(caller.user_id), "user.update", "user", Some(id.to_string()));
+    let mut audit = caller.meta.audit(
+        Some(caller.user_id),
+        "user.update",
+        "user",
+        Some(id.to_string()),
+    );
     audit.old_values = Some(json!({"role": before.role, "is_active": before.is_active}));
     audit.new_values = Some(json!({"role": after.role, "is_active": after.is_active}));
     state.audit(audit).await?;
