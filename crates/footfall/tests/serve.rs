@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 /// `footfall` with a private data dir (SQLite) and no config file.
 fn platform(data_dir: &std::path::Path) -> Command {
     let mut cmd = footfall();
-    cmd.env("FOOTFALL_DATABASE__DATA_DIR", data_dir).env_remove("FOOTFALL_CONFIG").current_dir(data_dir);
+    cmd.env("FOOTFALL_DATABASE__DATA_DIR", data_dir)
+        .env_remove("FOOTFALL_CONFIG")
+        .current_dir(data_dir);
     cmd
 }
 
@@ -20,20 +22,35 @@ fn config_check_masks_secrets_and_names_bad_fields() {
     let dir = tempfile::tempdir().unwrap();
     let out = platform(dir.path())
         .args(["config", "check"])
-        .env("FOOTFALL_DATABASE__URL", "postgres://app:TopSecret1@db/footfall")
+        .env(
+            "FOOTFALL_DATABASE__URL",
+            "postgres://app:TopSecret1@db/footfall",
+        )
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(printed.contains("access_token_ttl_s = 900"), "{printed}");
     assert!(!printed.contains("TopSecret1"), "{printed}");
-    let out = platform(dir.path()).args(["config", "check"]).env("FOOTFALL_SERVER__BINDD", "x").output().unwrap();
+    let out = platform(dir.path())
+        .args(["config", "check"])
+        .env("FOOTFALL_SERVER__BINDD", "x")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bindd"), "{err}");
     let file = dir.path().join("footfall.toml");
     std::fs::write(&file, "[auth]\naccess_token_ttl_s = 5\n").unwrap();
-    let out = platform(dir.path()).args(["config", "check", "--config"]).arg(&file).output().unwrap();
+    let out = platform(dir.path())
+        .args(["config", "check", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("auth.access_token_ttl_s"));
 }
 
@@ -41,25 +58,54 @@ fn config_check_masks_secrets_and_names_bad_fields() {
 fn migrate_and_user_create() {
     let dir = tempfile::tempdir().unwrap();
     let out = platform(dir.path()).arg("migrate").output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("(0 pending)"));
     assert!(dir.path().join("footfall.db").exists());
     let weak = platform(dir.path())
-        .args(["user", "create", "--username", "admin", "--email", "admin@example.com", "--role", "admin"])
+        .args([
+            "user",
+            "create",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.com",
+            "--role",
+            "admin",
+        ])
         .env("FOOTFALL_PASSWORD", "short")
         .output()
         .unwrap();
     assert_eq!(weak.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&weak.stderr).contains("password: must be at least 10 characters"));
+    assert!(
+        String::from_utf8_lossy(&weak.stderr).contains("password: must be at least 10 characters")
+    );
     let mut child = platform(dir.path())
-        .args(["user", "create", "--username", "admin", "--email", "admin@example.com", "--role", "admin"])
+        .args([
+            "user",
+            "create",
+            "--username",
+            "admin",
+            "--email",
+            "admin@example.com",
+            "--role",
+            "admin",
+        ])
         .env_remove("FOOTFALL_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"Operator-Pass-1\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"Operator-Pass-1\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("created admin user admin"));
@@ -86,7 +132,9 @@ async fn serve_starts_answers_and_stops_gracefully() {
     let mut setup_token = None;
     let mut seen = Vec::new();
     while started.elapsed() < Duration::from_secs(30) && (addr.is_none() || setup_token.is_none()) {
-        let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) else { continue };
+        let Ok(line) = rx.recv_timeout(Duration::from_secs(1)) else {
+            continue;
+        };
         if let Some(rest) = line.strip_prefix("footfall serving on http://") {
             addr = Some(rest.trim().to_string());
         }
@@ -99,7 +147,11 @@ async fn serve_starts_answers_and_stops_gracefully() {
     let addr = addr.unwrap_or_else(|| panic!("no address in: {seen:#?}"));
     let setup_token = setup_token.expect("a fresh install prints the one-time setup command");
     let client = reqwest::Client::new();
-    let ready = client.get(format!("http://{addr}/readyz")).send().await.unwrap();
+    let ready = client
+        .get(format!("http://{addr}/readyz"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ready.status(), 200);
     let created = client
         .post(format!("http://{addr}/api/v1/auth/setup"))
@@ -124,11 +176,20 @@ async fn serve_starts_answers_and_stops_gracefully() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&secrets).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // SIGTERM: graceful stop, exit 0.
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -140,7 +201,10 @@ async fn serve_starts_answers_and_stops_gracefully() {
     assert!(status.success(), "{status}");
     let logs: Vec<String> = rx.try_iter().collect();
     let all = [seen, logs].concat().join("\n");
-    assert!(all.contains("serve-test-1"), "request ids in the JSON logs: {all}");
+    assert!(
+        all.contains("serve-test-1"),
+        "request ids in the JSON logs: {all}"
+    );
     assert!(all.contains("footfall server stopped"), "{all}");
     assert!(!all.contains("Operator-Pass-1"), "password in the logs");
 }

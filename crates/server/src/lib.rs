@@ -29,7 +29,7 @@ use config::Config;
 use footfall_store::{Store, StoreOptions};
 use state::{AppState, Services};
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -65,27 +65,20 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
 }
 
 /// The one-time setup token, while no user exists (see POST /api/v1/auth/setup).
-pub fn setup_token(_state: &AppState) -> Option<String> {
-    SETUP_TOKEN
-        .get()
-        .and_then(|m| m.lock().unwrap_or_else(|p| p.into_inner()).clone())
+pub fn setup_token(state: &AppState) -> Option<String> {
+    state
+        .setup_token
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone()
 }
-
-static SETUP_TOKEN: OnceLock<Mutex<Option<String>>> = OnceLock::new();
 
 /// Creates a fresh setup token when the database has no user; returns it.
 async fn prepare_setup(state: &AppState) -> Option<String> {
     let users = state.store.count_users().await.ok()?;
-    let slot = SETUP_TOKEN.get_or_init(|| Mutex::new(None));
-    let mut guard = slot.lock().unwrap_or_else(|p| p.into_inner());
-    if users > 0 {
-        *guard = None;
-        return None;
-    }
-    let token = guard
-        .get_or_insert_with(|| crypto::random_token(24))
-        .clone();
-    Some(token)
+    let mut slot = state.setup_token.lock().unwrap_or_else(|p| p.into_inner());
+    *slot = (users == 0).then(|| crypto::random_token(24));
+    slot.clone()
 }
 
 /// The full application: routes, telemetry, limits, security headers.

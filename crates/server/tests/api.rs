@@ -1425,36 +1425,107 @@ impl ClockNow for TestServer {
 async fn models_must_load_and_alerts_resolve(backend: Backend) {
     let s = start(backend).await;
     let admin = s.token("root", Role::Admin).await;
-    let model = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/models/yolox_nano.onnx");
+    let model = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/models/yolox_nano.onnx"
+    );
     let (status, m) = s
         .call(Method::POST, "/api/v1/models", Some(&admin), Some(json!({"name": "yolox", "version": "nano", "model_path": model, "model_type": "auto"})))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{m}");
     let junk = s.data_dir.path().join("junk.onnx");
     std::fs::write(&junk, b"not a model").unwrap();
-    for (path, kind, field) in [(junk.to_str().unwrap(), "yolox", "model_path"), ("/nonexistent.onnx", "yolox", "model_path"), (model, "ssd", "model_type")] {
+    for (path, kind, field) in [
+        (junk.to_str().unwrap(), "yolox", "model_path"),
+        ("/nonexistent.onnx", "yolox", "model_path"),
+        (model, "ssd", "model_type"),
+    ] {
         let (status, err) = s
-            .call(Method::POST, "/api/v1/models", Some(&admin), Some(json!({"name": "bad", "version": "1", "model_path": path, "model_type": kind})))
+            .call(
+                Method::POST,
+                "/api/v1/models",
+                Some(&admin),
+                Some(
+                    json!({"name": "bad", "version": "1", "model_path": path, "model_type": kind}),
+                ),
+            )
             .await;
-        assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(field)), "{path}: {err}");
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{path}: {err}"
+        );
     }
     let id = m["id"].as_i64().unwrap();
-    let (status, active) = s.call(Method::POST, &format!("/api/v1/models/{id}/activate"), Some(&admin), None).await;
-    assert_eq!((status, active["is_active"].as_bool()), (StatusCode::OK, Some(true)));
+    let (status, active) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/models/{id}/activate"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, active["is_active"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
 
     let alert = s
         .state()
         .store
-        .create_alert("camera_offline", footfall_store::AlertSeverity::High, "Door offline", "no frames for 60 s", &json!({}), Some("live"), None, s.state().clock.now())
+        .create_alert(
+            "camera_offline",
+            footfall_store::AlertSeverity::High,
+            "Door offline",
+            "no frames for 60 s",
+            &json!({}),
+            Some("live"),
+            None,
+            s.state().clock.now(),
+        )
         .await
         .unwrap();
-    let (_, open) = s.call(Method::GET, "/api/v1/alerts?resolved=false&severity=high", Some(&admin), None).await;
+    let (_, open) = s
+        .call(
+            Method::GET,
+            "/api/v1/alerts?resolved=false&severity=high",
+            Some(&admin),
+            None,
+        )
+        .await;
     assert_eq!(open.as_array().unwrap().len(), 1);
-    let (status, resolved) = s.call(Method::POST, &format!("/api/v1/alerts/{}/resolve", alert.id), Some(&admin), None).await;
-    assert_eq!((status, resolved["is_resolved"].as_bool()), (StatusCode::OK, Some(true)));
-    let (_, open) = s.call(Method::GET, "/api/v1/alerts?resolved=false", Some(&admin), None).await;
+    let (status, resolved) = s
+        .call(
+            Method::POST,
+            &format!("/api/v1/alerts/{}/resolve", alert.id),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, resolved["is_resolved"].as_bool()),
+        (StatusCode::OK, Some(true))
+    );
+    let (_, open) = s
+        .call(
+            Method::GET,
+            "/api/v1/alerts?resolved=false",
+            Some(&admin),
+            None,
+        )
+        .await;
     assert!(open.as_array().unwrap().is_empty());
-    let (status, err) = s.call(Method::GET, "/api/v1/alerts?severity=urgent", Some(&admin), None).await;
-    assert_eq!((status, err["error"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("severity")));
+    let (status, err) = s
+        .call(
+            Method::GET,
+            "/api/v1/alerts?severity=urgent",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, err["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("severity"))
+    );
     s.stop().await;
 }

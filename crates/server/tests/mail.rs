@@ -9,13 +9,29 @@ use std::process::{Command, Stdio};
 async fn smtp_mailer_delivers_with_dot_stuffing() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("mail.txt");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/support/smtp_sink.py");
-    let mut server = Command::new("python3").arg(script).arg(&out).stdout(Stdio::piped()).spawn().expect("python3");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/support/smtp_sink.py"
+    );
+    let mut server = Command::new("python3")
+        .arg(script)
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("python3");
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let port: u16 = line.trim().strip_prefix("READY ").expect("READY line").parse().unwrap();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line
+        .trim()
+        .strip_prefix("READY ")
+        .expect("READY line")
+        .parse()
+        .unwrap();
 
-    let mailer = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "footfall@example.com").unwrap();
+    let mailer =
+        SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "footfall@example.com").unwrap();
     let mail = Mail {
         to: "ops@example.com".into(),
         subject: "Verify your e-mail".into(),
@@ -26,14 +42,25 @@ async fn smtp_mailer_delivers_with_dot_stuffing() {
     assert!(received.contains("FROM footfall@example.com"), "{received}");
     assert!(received.contains("TO ops@example.com"));
     assert!(received.contains("Subject: Verify your e-mail"));
-    assert!(received.contains("\n.hidden line starts with a dot"), "dot-stuffing undone by the server: {received}");
+    assert!(
+        received.contains("\n.hidden line starts with a dot"),
+        "dot-stuffing undone by the server: {received}"
+    );
     assert!(received.contains("verify-email?token=abc"));
 
     // A closed port is an error, not a hang.
     let _ = server.kill();
     let _ = server.wait();
-    let dead = SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "footfall@example.com").unwrap();
-    let err = dead.send(Mail { to: "a@b.co".into(), subject: "x".into(), body: "y".into() }).await.unwrap_err();
+    let dead =
+        SmtpMailer::new(&format!("smtp://127.0.0.1:{port}"), "footfall@example.com").unwrap();
+    let err = dead
+        .send(Mail {
+            to: "a@b.co".into(),
+            subject: "x".into(),
+            body: "y".into(),
+        })
+        .await
+        .unwrap_err();
     assert!(err.contains("SMTP connect"), "{err}");
     assert!(SmtpMailer::new("http://mail", "x@y.z").is_err());
 }

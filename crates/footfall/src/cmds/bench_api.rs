@@ -294,7 +294,10 @@ async fn bench(args: Args) -> Result<ExitCode> {
         pushed += resp["inserted"].as_u64().context("ingest failed")? as usize;
     }
     let http_s = began.elapsed().as_secs_f64();
-    println!("http ingest ({backend:?}): {pushed} rows in {http_s:.1} s = {:.0} rows/s (5,000 per POST, with ids)", pushed as f64 / http_s);
+    println!(
+        "http ingest ({backend:?}): {pushed} rows in {http_s:.1} s = {:.0} rows/s (5,000 per POST, with ids)",
+        pushed as f64 / http_s
+    );
     server.shutdown().await;
     drop(db);
     Ok(ExitCode::SUCCESS)

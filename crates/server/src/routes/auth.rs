@@ -213,6 +213,7 @@ pub async fn setup(
     let mut new = new_user(&state, &request, Role::Admin).await?;
     new.email_verified = true;
     let user = state.store.create_user(&new, now).await?;
+    *state.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
     let mut audit = meta.audit(
         Some(user.id),
         "user.setup_admin",
@@ -295,20 +296,20 @@ pub async fn login(
         .map(|u| u.password_hash.as_str())
         .unwrap_or(&state.dummy_hash);
     let password_ok = password::verify(&body.password, hash, state.password).await;
+    let known_id = user.as_ref().map(|u| u.id);
     let Some(user) = user.filter(|_| password_ok) else {
         state
             .metrics
             .logins_failed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         state.limiter.hit(&account_key, lock_window, now);
-        let known = state.store.user_by_login(&login).await?;
-        if let Some(u) = &known {
+        if let Some(id) = known_id {
             state
                 .store
-                .record_login_failure(u.id, auth.lockout_threshold, lock_window, now)
+                .record_login_failure(id, auth.lockout_threshold, lock_window, now)
                 .await?;
         }
-        let mut audit = meta.audit(known.map(|u| u.id), "login.failure", "user", None);
+        let mut audit = meta.audit(known_id, "login.failure", "user", None);
         audit.new_values = Some(json!({"login": login}));
         state.audit(audit).await?;
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
