@@ -21,6 +21,20 @@ pub struct NewAudit {
     pub user_agent: Option<String>,
 }
 
+impl NewAudit {
+    /// The values before the change (secrets already masked).
+    pub fn with_old(mut self, values: Value) -> NewAudit {
+        self.old_values = Some(values);
+        self
+    }
+
+    /// The values after the change (secrets already masked).
+    pub fn with_new(mut self, values: Value) -> NewAudit {
+        self.new_values = Some(values);
+        self
+    }
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,

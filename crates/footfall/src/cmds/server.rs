@@ -186,14 +186,14 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
             .create_user(&new, chrono::Utc::now())
             .await
             .map_err(|e| anyhow!("{e}"))?;
-        let mut audit = footfall_store::NewAudit {
+        let audit = footfall_store::NewAudit {
             user_id: None,
             action: "user.create_cli".into(),
             resource_type: "user".into(),
             resource_id: Some(user.id.to_string()),
             ..Default::default()
-        };
-        audit.new_values = Some(
+        }
+        .with_new(
             serde_json::json!({"username": user.username, "role": user.role, "password": "***"}),
         );
         store.insert_audit(&[audit], chrono::Utc::now()).await?;

@@ -105,12 +105,15 @@ impl Caller {
         if self.role.at_least(role) {
             return Ok(());
         }
-        let mut entry = self
-            .meta
-            .audit(Some(self.user_id), "permission.denied", "endpoint", None);
-        entry.new_values =
-            Some(serde_json::json!({"action": action, "role": self.role, "required": role}));
-        state.audit(entry).await?;
+        state
+            .audit(
+                self.meta
+                    .audit(Some(self.user_id), "permission.denied", "endpoint", None)
+                    .with_new(
+                        serde_json::json!({"action": action, "role": self.role, "required": role}),
+                    ),
+            )
+            .await?;
         Err(ApiError::forbidden(format!(
             "{action} requires role {role} or higher"
         )))

@@ -107,15 +107,17 @@ pub async fn register(
     }
     let new = new_user(&state, &body, state.config.auth.register_role).await?;
     let user = state.store.create_user(&new, now).await?;
-    let mut audit = meta.audit(
-        Some(user.id),
-        "user.register",
-        "user",
-        Some(user.id.to_string()),
-    );
-    audit.new_values =
-        Some(json!({"username": user.username, "email": user.email, "role": user.role}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            meta.audit(
+                Some(user.id),
+                "user.register",
+                "user",
+                Some(user.id.to_string()),
+            )
+            .with_new(json!({"username": user.username, "email": user.email, "role": user.role})),
+        )
+        .await?;
     send_verification(&state, &user, true).await;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
@@ -214,14 +216,17 @@ pub async fn setup(
     new.email_verified = true;
     let user = state.store.create_user(&new, now).await?;
     *state.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    let mut audit = meta.audit(
-        Some(user.id),
-        "user.setup_admin",
-        "user",
-        Some(user.id.to_string()),
-    );
-    audit.new_values = Some(json!({"username": user.username, "role": "admin"}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            meta.audit(
+                Some(user.id),
+                "user.setup_admin",
+                "user",
+                Some(user.id.to_string()),
+            )
+            .with_new(json!({"username": user.username, "role": "admin"})),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -283,9 +288,12 @@ pub async fn login(
             .map(|t| (t - now).num_seconds())
             .unwrap_or(auth.lockout_s)
             .max(1) as u64;
-        let mut audit = meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None);
-        audit.new_values = Some(json!({"login": login}));
-        state.audit(audit).await?;
+        state
+            .audit(
+                meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None)
+                    .with_new(json!({"login": login})),
+            )
+            .await?;
         return Err(ApiError::too_many(
             wait,
             "account temporarily locked after repeated failures; try later",
@@ -309,9 +317,12 @@ pub async fn login(
                 .record_login_failure(id, auth.lockout_threshold, lock_window, now)
                 .await?;
         }
-        let mut audit = meta.audit(known_id, "login.failure", "user", None);
-        audit.new_values = Some(json!({"login": login}));
-        state.audit(audit).await?;
+        state
+            .audit(
+                meta.audit(known_id, "login.failure", "user", None)
+                    .with_new(json!({"login": login})),
+            )
+            .await?;
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
     };
     if !user.is_active {
@@ -410,14 +421,17 @@ pub async fn refresh(
             .store
             .revoke_session(session.id, "refresh_reuse")
             .await?;
-        let mut audit = meta.audit(
-            Some(session.user_id),
-            "session.refresh_reuse",
-            "session",
-            Some(session.id.to_string()),
-        );
-        audit.new_values = Some(json!({"revoked": true}));
-        state.audit(audit).await?;
+        state
+            .audit(
+                meta.audit(
+                    Some(session.user_id),
+                    "session.refresh_reuse",
+                    "session",
+                    Some(session.id.to_string()),
+                )
+                .with_new(json!({"revoked": true})),
+            )
+            .await?;
         tracing::warn!(
             user_id = session.user_id,
             session_id = session.id,
@@ -471,11 +485,14 @@ pub async fn logout_all(
         .store
         .revoke_user_sessions(caller.user_id, "logout_all")
         .await?;
-    let mut audit = caller
-        .meta
-        .audit(Some(caller.user_id), "logout.all", "session", None);
-    audit.new_values = Some(json!({"sessions_revoked": n}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(Some(caller.user_id), "logout.all", "session", None)
+                .with_new(json!({"sessions_revoked": n})),
+        )
+        .await?;
     Ok(Json(json!({"sessions_revoked": n})))
 }
 
@@ -560,14 +577,19 @@ pub async fn change_password(
             state.store.revoke_session(s.id, "password_change").await?;
         }
     }
-    let mut audit = caller.meta.audit(
-        Some(user.id),
-        "password.change",
-        "user",
-        Some(user.id.to_string()),
-    );
-    audit.new_values = Some(json!({"password": "***"}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(user.id),
+                    "password.change",
+                    "user",
+                    Some(user.id.to_string()),
+                )
+                .with_new(json!({"password": "***"})),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -675,14 +697,17 @@ pub async fn reset_password(
         .store
         .revoke_user_sessions(user_id, "password_reset")
         .await?;
-    let mut audit = meta.audit(
-        Some(user_id),
-        "password.reset",
-        "user",
-        Some(user_id.to_string()),
-    );
-    audit.new_values = Some(json!({"password": "***"}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            meta.audit(
+                Some(user_id),
+                "password.reset",
+                "user",
+                Some(user_id.to_string()),
+            )
+            .with_new(json!({"password": "***"})),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

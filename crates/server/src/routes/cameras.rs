@@ -309,14 +309,19 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<CameraView>)> {
     let write = to_write(&state, input, None)?;
     let camera = state.store.create_camera(&write, state.clock.now()).await?;
-    let mut audit = caller.meta.audit(
-        Some(caller.user_id),
-        "camera.create",
-        "camera",
-        Some(camera.id.to_string()),
-    );
-    audit.new_values = Some(audit_values(&camera));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(caller.user_id),
+                    "camera.create",
+                    "camera",
+                    Some(camera.id.to_string()),
+                )
+                .with_new(audit_values(&camera)),
+        )
+        .await?;
     tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
     Ok((StatusCode::CREATED, Json(camera.into())))
 }
@@ -333,15 +338,20 @@ pub async fn replace(
         .store
         .update_camera(id, &write, state.clock.now())
         .await?;
-    let mut audit = caller.meta.audit(
-        Some(caller.user_id),
-        "camera.update",
-        "camera",
-        Some(id.to_string()),
-    );
-    audit.old_values = Some(audit_values(&before));
-    audit.new_values = Some(audit_values(&after));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(caller.user_id),
+                    "camera.update",
+                    "camera",
+                    Some(id.to_string()),
+                )
+                .with_old(audit_values(&before))
+                .with_new(audit_values(&after)),
+        )
+        .await?;
     Ok(Json(after.into()))
 }
 
@@ -352,13 +362,18 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let before = state.store.camera(id).await?;
     state.store.delete_camera(id).await?;
-    let mut audit = caller.meta.audit(
-        Some(caller.user_id),
-        "camera.delete",
-        "camera",
-        Some(id.to_string()),
-    );
-    audit.old_values = Some(audit_values(&before));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(caller.user_id),
+                    "camera.delete",
+                    "camera",
+                    Some(id.to_string()),
+                )
+                .with_old(audit_values(&before)),
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

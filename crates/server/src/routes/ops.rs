@@ -90,14 +90,19 @@ pub async fn resolve_alert(
         .store
         .resolve_alert(id, caller.user_id, state.clock.now())
         .await?;
-    let mut audit = caller.meta.audit(
-        Some(caller.user_id),
-        "alert.resolve",
-        "alert",
-        Some(id.to_string()),
-    );
-    audit.new_values = Some(json!({"is_resolved": true}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(caller.user_id),
+                    "alert.resolve",
+                    "alert",
+                    Some(id.to_string()),
+                )
+                .with_new(json!({"is_resolved": true})),
+        )
+        .await?;
     Ok(Json(alert))
 }
 
@@ -177,15 +182,21 @@ pub async fn create_api_key(
             state.clock.now(),
         )
         .await?;
-    let mut audit = caller.meta.audit(
-        Some(caller.user_id),
-        "api_key.create",
-        "api_key",
-        Some(created.id.to_string()),
-    );
-    audit.new_values =
-        Some(json!({"name": created.name, "camera_ids": created.camera_ids, "key": "***"}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(caller.user_id),
+                    "api_key.create",
+                    "api_key",
+                    Some(created.id.to_string()),
+                )
+                .with_new(
+                    json!({"name": created.name, "camera_ids": created.camera_ids, "key": "***"}),
+                ),
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedApiKey {
@@ -288,15 +299,12 @@ pub async fn register_model(
             state.clock.now(),
         )
         .await?;
-    let mut audit = caller.meta.audit(
+    state.audit(caller.meta.audit(
         Some(caller.user_id),
         "model.register",
         "ai_model",
         Some(model.id.to_string()),
-    );
-    audit.new_values =
-        Some(json!({"name": model.name, "version": model.version, "model_path": model.model_path}));
-    state.audit(audit).await?;
+    ).with_new(json!({"name": model.name, "version": model.version, "model_path": model.model_path}))).await?;
     Ok((StatusCode::CREATED, Json(model)))
 }
 

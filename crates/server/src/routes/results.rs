@@ -324,16 +324,14 @@ pub async fn manual_count(
     );
     row.worker_id = Some(format!("manual:{}", caller.username));
     state.store.insert_results(&[row], None).await?;
-    let mut audit = caller.meta.audit(
+    state.audit(caller.meta.audit(
         Some(caller.user_id),
         "counts.manual",
         "camera",
         Some(id.to_string()),
-    );
-    audit.new_values = Some(
+    ).with_new(
         json!({"timestamp": body.timestamp, "people_in": body.people_in, "people_out": body.people_out,
                                    "people_count": body.people_count, "reason": reason}),
-    );
-    state.audit(audit).await?;
+    )).await?;
     Ok((StatusCode::CREATED, Json(json!({"inserted": 1}))))
 }

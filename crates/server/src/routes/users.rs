@@ -53,16 +53,14 @@ pub async fn create(
     };
     let new = new_user(&state, &request, body.role).await?;
     let user = state.store.create_user(&new, state.clock.now()).await?;
-    let mut audit = caller.meta.audit(
+    state.audit(caller.meta.audit(
         Some(caller.user_id),
         "user.create",
         "user",
         Some(user.id.to_string()),
-    );
-    audit.new_values = Some(
+    ).with_new(
         json!({"username": user.username, "email": user.email, "role": user.role, "password": "***"}),
-    );
-    state.audit(audit).await?;
+    )).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -106,14 +104,19 @@ pub async fn update(
     if body.is_active == Some(false) {
         state.store.revoke_user_sessions(id, "deactivated").await?;
     }
-    let mut audit = caller.meta.audit(
-        Some(caller.user_id),
-        "user.update",
-        "user",
-        Some(id.to_string()),
-    );
-    audit.old_values = Some(json!({"role": before.role, "is_active": before.is_active}));
-    audit.new_values = Some(json!({"role": after.role, "is_active": after.is_active}));
-    state.audit(audit).await?;
+    state
+        .audit(
+            caller
+                .meta
+                .audit(
+                    Some(caller.user_id),
+                    "user.update",
+                    "user",
+                    Some(id.to_string()),
+                )
+                .with_old(json!({"role": before.role, "is_active": before.is_active}))
+                .with_new(json!({"role": after.role, "is_active": after.is_active})),
+        )
+        .await?;
     Ok(Json(after.into()))
 }
