@@ -3,13 +3,14 @@
 Usage: smtp_sink.py OUTPUT_FILE  -> prints "READY <port>" once listening on 127.0.0.1.
 Uses the standard library's smtpd/asyncore (present in Python 3.11).
 """
-import asyncore
-import smtpd
-import socket
-import sys
 import warnings
 
 warnings.simplefilter("ignore", DeprecationWarning)
+
+import asyncore  # noqa: E402  (after the filter: both warn on import in 3.11)
+import smtpd  # noqa: E402
+import socket  # noqa: E402
+import sys  # noqa: E402
 
 
 class Sink(smtpd.SMTPServer):

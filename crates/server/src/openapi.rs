@@ -36,7 +36,7 @@ use utoipa::OpenApi;
         crate::routes::cameras::CameraSettings,
         crate::routes::cameras::Coordinates,
         crate::routes::results::CountsPage,
-        crate::routes::results::ManualCountRequest,
+        crate::routes::results::CorrectionRequest,
         crate::routes::ingest::IngestCounts,
         crate::routes::ingest::IngestCount,
         crate::routes::ingest::IngestEvents,
@@ -63,7 +63,7 @@ fn request_schema(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/api/v1/users") => "CreateUserRequest",
         ("PATCH", "/api/v1/users/{id}") => "UpdateUserRequest",
         ("POST", "/api/v1/cameras") | ("PUT", "/api/v1/cameras/{id}") => "CameraInput",
-        ("POST", "/api/v1/cameras/{id}/manual-counts") => "ManualCountRequest",
+        ("POST", "/api/v1/cameras/{id}/corrections") => "CorrectionRequest",
         ("POST", "/api/v1/ingest/counts") => "IngestCounts",
         ("POST", "/api/v1/ingest/events") => "IngestEvents",
         ("POST", "/api/v1/api-keys") => "CreateApiKeyRequest",
@@ -111,7 +111,7 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
                     | "/api/v1/cameras"
                     | "/api/v1/api-keys"
                     | "/api/v1/models"
-                    | "/api/v1/cameras/{id}/manual-counts"
+                    | "/api/v1/cameras/{id}/corrections"
             ) =>
         {
             "201"

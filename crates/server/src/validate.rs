@@ -36,14 +36,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
                 if inner.is_syntax() || inner.is_eof() {
                     return Err(ApiError::bad_request(format!("malformed JSON: {inner}")));
                 }
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                Err(ApiError::invalid(field, strip_position(&inner.to_string())))
+                let message = strip_position(&inner.to_string());
+                Err(ApiError::invalid(field_of(&path, &message), message))
             }
         }
+    }
+}
+
+/// The field an error is about: serde's path, plus the field name for "missing field
+/// `x`" (whose path is the enclosing object; an unknown field's path already ends in it).
+fn field_of(path: &str, message: &str) -> String {
+    let named = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next());
+    match (path, named) {
+        (".", Some(name)) => name.to_string(),
+        (".", None) => "body".to_string(),
+        (path, Some(name)) => format!("{path}.{name}"),
+        (path, None) => path.to_string(),
     }
 }
 
@@ -162,6 +172,24 @@ pub fn page(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_name_the_field() {
+        assert_eq!(field_of(".", "missing field `reason`"), "reason");
+        assert_eq!(field_of("settings", "missing field `fps`"), "settings.fps");
+        assert_eq!(
+            field_of("settings.fps", "unknown field `fps`, expected `a`"),
+            "settings.fps"
+        );
+        assert_eq!(
+            field_of("lines[0].start.x", "invalid type: string, expected f32"),
+            "lines[0].start.x"
+        );
+        assert_eq!(
+            field_of(".", "invalid type: integer, expected a map"),
+            "body"
+        );
+    }
 
     #[test]
     fn usernames_and_emails() {

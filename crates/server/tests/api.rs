@@ -242,12 +242,9 @@ async fn register_login_refresh_logout(backend: Backend) {
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {err}");
-        assert!(
-            get(&err, "error.field")
-                .as_str()
-                .unwrap_or("")
-                .contains(field)
-                || get(&err, "error.message").as_str().unwrap().contains(field),
+        assert_eq!(
+            get(&err, "error.field").as_str(),
+            Some(field),
             "{body}: {err}"
         );
     }
@@ -1008,15 +1005,86 @@ async fn counts_buckets_time_zones_and_csv(backend: Backend) {
         .0,
         StatusCode::NOT_FOUND
     );
-    // A manual count is stored and audited.
-    let (status, _) = s
-        .call(Method::POST, &format!("/api/v1/cameras/{id}/manual-counts"), Some(&user), Some(json!({"timestamp": "2026-11-02T12:00:00Z", "people_in": 5, "reason": "door counted by hand"})))
-        .await;
+    // Corrections (may be negative) change in / out, not occupancy, and are audited.
+    let correct = |body: Value| {
+        let (s, user, path) = (&s, &user, format!("/api/v1/cameras/{id}/corrections"));
+        async move { s.call(Method::POST, &path, Some(user), Some(body)).await }
+    };
+    let (status, _) = correct(json!({"timestamp": "2026-11-02T12:00:00Z", "people_in": -3, "people_out": 1, "reason": "group of 3 counted twice"})).await;
     assert_eq!(status, StatusCode::CREATED);
     let (_, day) = s
         .call(Method::GET, &path("bucket=day"), Some(&viewer), None)
         .await;
-    assert_eq!(day["items"][1]["people_in"], 96 + 5);
+    assert_eq!(
+        (
+            day["items"][1]["people_in"].as_i64(),
+            day["items"][1]["people_out"].as_i64()
+        ),
+        (Some(96 - 3), Some(1))
+    );
+    assert_eq!(
+        (
+            day["items"][1]["samples"].as_i64(),
+            day["items"][1]["avg_count"].as_f64()
+        ),
+        (Some(96), Some(2.0)),
+        "not an occupancy sample"
+    );
+    let (_, minute) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/cameras/{id}/counts?bucket=minute&from=2026-11-02T12:00:00Z&to=2026-11-02T12:01:00Z"),
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            minute["items"][0]["people_in"].as_i64(),
+            minute["items"][0]["samples"].as_i64()
+        ),
+        (Some(1 - 3), Some(1))
+    );
+    for (body, field) in [
+        (
+            json!({"timestamp": "2026-11-02T12:00:00Z", "people_in": 1}),
+            "reason",
+        ),
+        (
+            json!({"timestamp": "2026-11-02T12:00:00Z", "people_in": 0, "reason": "x"}),
+            "people_in",
+        ),
+        (
+            json!({"timestamp": "2026-11-02T12:00:00Z", "people_out": 200000, "reason": "x"}),
+            "people_out",
+        ),
+        (
+            json!({"timestamp": "2999-01-01T00:00:00Z", "people_in": 1, "reason": "x"}),
+            "timestamp",
+        ),
+    ] {
+        let (status, err) = correct(body.clone()).await;
+        assert_eq!(
+            (status, err["error"]["field"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(field)),
+            "{body}"
+        );
+    }
+    let audit = s
+        .state()
+        .store
+        .list_audit(&footfall_store::AuditFilter {
+            action: Some("counts.correction".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        audit[0].new_values.as_ref().unwrap().0["reason"],
+        "group of 3 counted twice"
+    );
     s.stop().await;
 }
 

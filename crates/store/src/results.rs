@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Rows per INSERT statement: 13 bound columns x 2,000 rows stays under SQLite's
+/// Rows per INSERT statement: 15 bound columns x 2,000 rows stays under SQLite's
 /// 32,766-variable limit and PostgreSQL's 65,535.
 pub(crate) const ROWS_PER_STATEMENT: usize = 2_000;
 
@@ -35,6 +35,9 @@ pub struct NewResult {
     pub frame_quality_score: Option<f64>,
     pub model_id: Option<i64>,
     pub worker_id: Option<String>,
+    /// A user's correction: `people_in` / `people_out` may be negative, and the row is
+    /// not an occupancy sample (it changes no average or peak).
+    pub is_manual: bool,
     /// Idempotency key given by the producer; a result whose id was already stored for
     /// the same source is skipped.
     pub client_id: Option<String>,
@@ -63,6 +66,7 @@ impl NewResult {
             frame_quality_score: None,
             model_id: None,
             worker_id: None,
+            is_manual: false,
             client_id: None,
         }
     }
@@ -84,6 +88,7 @@ pub struct CountingResult {
     pub frame_quality_score: Option<f64>,
     pub model_id: Option<i64>,
     pub worker_id: Option<String>,
+    pub is_manual: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -168,7 +173,7 @@ struct FineBucket {
 
 const RESULT_COLUMNS: &str = "id, camera_id, \"timestamp\", people_count, people_in, people_out, confidence_score, \
      detection_count, false_positives, false_negatives, processing_time_ms, frame_quality_score, model_id, \
-     worker_id, created_at";
+     worker_id, is_manual, created_at";
 
 /// What [`Store::insert_results`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -214,7 +219,7 @@ impl Store {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO counting_results (camera_id, \"timestamp\", people_count, people_in, people_out, \
                      confidence_score, detection_count, false_positives, false_negatives, processing_time_ms, \
-                     frame_quality_score, model_id, worker_id, created_at) ",
+                     frame_quality_score, model_id, worker_id, is_manual, created_at) ",
                 );
                 q.push_values(chunk, |mut b, r| {
                     b.push_bind(r.camera_id)
@@ -230,6 +235,7 @@ impl Store {
                         .push_bind(r.frame_quality_score)
                         .push_bind(r.model_id)
                         .push_bind(r.worker_id.clone())
+                        .push_bind(r.is_manual)
                         .push_bind(now);
                 });
                 q.build()
@@ -376,9 +382,11 @@ impl Store {
             "$3 IS NULL"
         };
         let sql = format!(
-            "SELECT {minute_s} AS start_s, COUNT(*) AS samples, \
+            // Manual corrections adjust in / out only; they are not occupancy samples.
+            "SELECT {minute_s} AS start_s, CAST(SUM(CASE WHEN is_manual THEN 0 ELSE 1 END) AS BIGINT) AS samples, \
              CAST(SUM(people_in) AS BIGINT) AS people_in, CAST(SUM(people_out) AS BIGINT) AS people_out, \
-             CAST(SUM(people_count) AS BIGINT) AS count_sum, CAST(MAX(people_count) AS BIGINT) AS count_max, \
+             CAST(SUM(CASE WHEN is_manual THEN 0 ELSE people_count END) AS BIGINT) AS count_sum, \
+             CAST(COALESCE(MAX(CASE WHEN is_manual THEN NULL ELSE people_count END), 0) AS BIGINT) AS count_max, \
              CAST(SUM(detection_count) AS BIGINT) AS detection_count, \
              CAST(COALESCE(SUM(confidence_score), 0) AS DOUBLE PRECISION) AS confidence_sum, \
              COUNT(confidence_score) AS confidence_samples \
@@ -493,9 +501,13 @@ fn hourly_sums(rows: &[&NewResult]) -> BTreeMap<(i64, i64), FineBucket> {
             start_s: hour_s,
             ..Default::default()
         });
-        f.samples += 1;
         f.people_in += i64::from(r.people_in);
         f.people_out += i64::from(r.people_out);
+        if r.is_manual {
+            // A correction: in / out only, not an occupancy sample.
+            continue;
+        }
+        f.samples += 1;
         f.count_sum += i64::from(r.people_count);
         f.count_max = f.count_max.max(i64::from(r.people_count));
         f.detection_count += i64::from(r.detection_count);
@@ -737,6 +749,16 @@ mod tests {
         assert_eq!(
             sums[&(2, utc("2026-01-01T10:00:00Z").timestamp())].people_out,
             4
+        );
+        let correction = NewResult {
+            is_manual: true,
+            ..NewResult::counts(1, utc("2026-01-01T10:30:00Z"), 0, -2, 0)
+        };
+        let sums = hourly_sums(&[&a, &correction]);
+        let h10 = sums[&(1, utc("2026-01-01T10:00:00Z").timestamp())];
+        assert_eq!(
+            (h10.samples, h10.people_in, h10.count_max, h10.count_sum),
+            (1, -1, 3, 3)
         );
     }
 }

@@ -244,7 +244,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "POST",
-        "/api/v1/cameras/{id}/manual-counts",
+        "/api/v1/cameras/{id}/corrections",
         Access::Role(User),
         "counts",
         "Add a manual count (audited).",
@@ -378,7 +378,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("PUT", "/api/v1/cameras/{id}") => put(cameras::replace),
         ("DELETE", "/api/v1/cameras/{id}") => delete(cameras::delete),
         ("GET", "/api/v1/cameras/{id}/counts") => get(results::camera_counts),
-        ("POST", "/api/v1/cameras/{id}/manual-counts") => post(results::manual_count),
+        ("POST", "/api/v1/cameras/{id}/corrections") => post(results::correction),
         ("GET", "/api/v1/counts") => get(results::all_counts),
         ("POST", "/api/v1/ingest/counts") => post(ingest::counts),
         ("POST", "/api/v1/ingest/events") => post(ingest::events),

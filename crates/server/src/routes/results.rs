@@ -273,41 +273,42 @@ pub async fn all_counts(
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ManualCountRequest {
-    /// When the counted people passed (RFC 3339).
+pub struct CorrectionRequest {
+    /// The moment the correction applies to (RFC 3339); it lands in that time's buckets.
     pub timestamp: DateTime<Utc>,
+    /// People to add to the "in" count; negative removes miscounted ones. -100000..=100000.
     #[serde(default)]
     pub people_in: i32,
+    /// Same for "out".
     #[serde(default)]
     pub people_out: i32,
-    #[serde(default)]
-    pub people_count: i32,
-    /// Why: kept in the audit log.
+    /// Why (required): kept in the audit log.
     pub reason: String,
 }
 
-/// A manual count added by a user (door counted by hand, missed period). Stored as a
-/// result with worker_id `manual:USER` and always audited with its reason.
-pub async fn manual_count(
+/// A user's correction of a camera's counts (a door counted by hand, a period the
+/// camera missed, a group it double-counted). Stored as a manual result (`is_manual`,
+/// worker_id `manual:USER`) that adjusts in / out without being an occupancy sample, and
+/// always audited with its reason.
+pub async fn correction(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    ValidJson(body): ValidJson<ManualCountRequest>,
+    ValidJson(body): ValidJson<CorrectionRequest>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let reason = validate::text(&body.reason, "reason", 500, true)?;
     for (field, v) in [
         ("people_in", body.people_in),
         ("people_out", body.people_out),
-        ("people_count", body.people_count),
     ] {
-        if !(0..=1_000_000).contains(&v) {
-            return Err(ApiError::invalid(field, "must be 0 to 1000000"));
+        if !(-100_000..=100_000).contains(&v) {
+            return Err(ApiError::invalid(field, "must be -100000 to 100000"));
         }
     }
-    if body.people_in == 0 && body.people_out == 0 && body.people_count == 0 {
+    if body.people_in == 0 && body.people_out == 0 {
         return Err(ApiError::invalid(
             "people_in",
-            "at least one count must be above 0",
+            "a correction must change people_in or people_out",
         ));
     }
     let now = state.clock.now();
@@ -315,23 +316,22 @@ pub async fn manual_count(
         return Err(ApiError::invalid("timestamp", "must not be in the future"));
     }
     state.store.camera(id).await?;
-    let mut row = NewResult::counts(
-        id,
-        body.timestamp,
-        body.people_count,
-        body.people_in,
-        body.people_out,
-    );
+    let mut row = NewResult::counts(id, body.timestamp, 0, body.people_in, body.people_out);
     row.worker_id = Some(format!("manual:{}", caller.username));
+    row.is_manual = true;
     state.store.insert_results(&[row], None).await?;
-    state.audit(caller.meta.audit(
-        Some(caller.user_id),
-        "counts.manual",
-        "camera",
-        Some(id.to_string()),
-    ).with_new(
-        json!({"timestamp": body.timestamp, "people_in": body.people_in, "people_out": body.people_out,
-                                   "people_count": body.people_count, "reason": reason}),
-    )).await?;
+    let audit = caller
+        .meta
+        .audit(
+            Some(caller.user_id),
+            "counts.correction",
+            "camera",
+            Some(id.to_string()),
+        )
+        .with_new(
+            json!({"timestamp": body.timestamp, "people_in": body.people_in,
+                         "people_out": body.people_out, "reason": reason}),
+        );
+    state.audit(audit).await?;
     Ok((StatusCode::CREATED, Json(json!({"inserted": 1}))))
 }

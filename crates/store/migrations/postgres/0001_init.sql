@@ -119,8 +119,9 @@ CREATE TABLE counting_results (
     camera_id BIGINT NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
     "timestamp" TIMESTAMPTZ NOT NULL,
     people_count INTEGER NOT NULL DEFAULT 0 CHECK (people_count >= 0),
-    people_in INTEGER NOT NULL DEFAULT 0 CHECK (people_in >= 0),
-    people_out INTEGER NOT NULL DEFAULT 0 CHECK (people_out >= 0),
+    -- Negative only in manual corrections (is_manual).
+    people_in INTEGER NOT NULL DEFAULT 0,
+    people_out INTEGER NOT NULL DEFAULT 0,
     confidence_score DOUBLE PRECISION CHECK (confidence_score BETWEEN 0 AND 1),
     detection_count INTEGER NOT NULL DEFAULT 0 CHECK (detection_count >= 0),
     false_positives INTEGER NOT NULL DEFAULT 0 CHECK (false_positives >= 0),
@@ -129,7 +130,11 @@ CREATE TABLE counting_results (
     frame_quality_score DOUBLE PRECISION CHECK (frame_quality_score BETWEEN 0 AND 1),
     model_id BIGINT REFERENCES ai_models (id) ON DELETE SET NULL,
     worker_id TEXT,
+    -- footfall: a correction entered by a user (always audited): it adjusts people_in /
+    -- people_out and is not an occupancy sample.
+    is_manual BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CHECK (is_manual OR (people_in >= 0 AND people_out >= 0)),
     PRIMARY KEY (id, "timestamp")
 ) PARTITION BY RANGE ("timestamp");
 CREATE TABLE counting_results_default PARTITION OF counting_results DEFAULT;

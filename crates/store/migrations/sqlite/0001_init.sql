@@ -114,8 +114,9 @@ CREATE TABLE counting_results (
     camera_id BIGINT NOT NULL REFERENCES cameras (id) ON DELETE CASCADE,
     "timestamp" TEXT NOT NULL,
     people_count INTEGER NOT NULL DEFAULT 0 CHECK (people_count >= 0),
-    people_in INTEGER NOT NULL DEFAULT 0 CHECK (people_in >= 0),
-    people_out INTEGER NOT NULL DEFAULT 0 CHECK (people_out >= 0),
+    -- Negative only in manual corrections (is_manual).
+    people_in INTEGER NOT NULL DEFAULT 0,
+    people_out INTEGER NOT NULL DEFAULT 0,
     confidence_score REAL CHECK (confidence_score BETWEEN 0 AND 1),
     detection_count INTEGER NOT NULL DEFAULT 0 CHECK (detection_count >= 0),
     false_positives INTEGER NOT NULL DEFAULT 0 CHECK (false_positives >= 0),
@@ -124,7 +125,11 @@ CREATE TABLE counting_results (
     frame_quality_score REAL CHECK (frame_quality_score BETWEEN 0 AND 1),
     model_id BIGINT REFERENCES ai_models (id) ON DELETE SET NULL,
     worker_id TEXT,
-    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+    -- footfall: a correction entered by a user (always audited): it adjusts people_in /
+    -- people_out and is not an occupancy sample.
+    is_manual INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    CHECK (is_manual OR (people_in >= 0 AND people_out >= 0))
 );
 CREATE INDEX counting_results_camera_ts_idx ON counting_results (camera_id, "timestamp");
 CREATE INDEX counting_results_ts_idx ON counting_results ("timestamp");
