@@ -94,6 +94,29 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
     })
 }
 
+/// Query parameters of an operation, from the query structs' `IntoParams` derives.
+fn query_parameters(method: &str, path: &str) -> Vec<Value> {
+    use crate::routes::{cameras, ops, results, users};
+    use utoipa::IntoParams;
+    use utoipa::openapi::path::ParameterIn;
+    let query = || Some(ParameterIn::Query);
+    let params = match (method, path) {
+        ("GET", "/api/v1/cameras/{id}/counts") | ("GET", "/api/v1/counts") => {
+            results::CountsQuery::into_params(query)
+        }
+        ("GET", "/api/v1/cameras") => cameras::CameraListQuery::into_params(query),
+        ("GET", "/api/v1/users") => users::PageQuery::into_params(query),
+        ("GET", "/api/v1/events") => ops::EventQuery::into_params(query),
+        ("GET", "/api/v1/alerts") => ops::AlertQuery::into_params(query),
+        ("GET", "/api/v1/audit") => ops::AuditQuery::into_params(query),
+        _ => Vec::new(),
+    };
+    params
+        .into_iter()
+        .filter_map(|p| serde_json::to_value(p).ok())
+        .collect()
+}
+
 fn operation(endpoint: &crate::routes::Endpoint) -> Value {
     let method = endpoint.method;
     let access = match endpoint.access {
@@ -149,10 +172,18 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
             responses.insert("403".into(), error.clone());
         }
     }
+    let mut parameters = query_parameters(method, endpoint.path);
     if endpoint.path.contains("{id}") {
         responses.insert("404".into(), error.clone());
-        op["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}]);
+        parameters.insert(
+            0,
+            json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}),
+        );
     }
+    if !parameters.is_empty() {
+        op["parameters"] = Value::Array(parameters);
+    }
+
     if let Some(schema) = request_schema(method, endpoint.path) {
         op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
     }

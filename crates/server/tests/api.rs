@@ -1363,6 +1363,19 @@ async fn setup_health_metrics_and_openapi(backend: Backend) {
         "#/components/schemas/CameraInput"
     );
     assert!(spec["components"]["schemas"]["CameraInput"]["properties"]["stream_url"].is_object());
+    let counts_params: Vec<&str> =
+        spec["paths"]["/api/v1/cameras/{id}/counts"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+    assert_eq!(
+        counts_params,
+        [
+            "id", "from", "to", "bucket", "tz", "limit", "offset", "format"
+        ]
+    );
     // performance_logs rows are written in the background, not by the request.
     s.state().logs.flush().await;
     assert!(s.state().store.count_performance_logs().await.unwrap() >= 5);

@@ -75,6 +75,40 @@ async fn migrations_are_complete_and_idempotent(backend: Backend) {
             "current month + 3 ahead + default: {parts:?}"
         );
         assert!(store.partitions_of("camera_events").await.unwrap().len() >= 5);
+        // The daily maintenance keeps creating months ahead as time passes.
+        let later = t("2031-06-15T00:00:00Z");
+        let created = store.ensure_partitions(later, 3).await.unwrap();
+        assert_eq!(created.len(), 8, "4 months x 2 tables: {created:?}");
+        assert!(
+            store
+                .partitions_of("counting_results")
+                .await
+                .unwrap()
+                .contains(&"counting_results_y2031m09".to_string())
+        );
+        assert!(
+            store.ensure_partitions(later, 3).await.unwrap().is_empty(),
+            "idempotent"
+        );
+        // A row in a new month lands in its own partition (pruned reads stay cheap).
+        let cam = store.create_camera(&camera("P"), later).await.unwrap().id;
+        store
+            .insert_results(
+                &[NewResult::counts(cam, t("2031-07-01T12:00:00Z"), 1, 1, 0)],
+                None,
+            )
+            .await
+            .unwrap();
+        let q = ResultQuery {
+            camera_id: Some(cam),
+            from: t("2031-07-01T00:00:00Z"),
+            to: t("2031-08-01T00:00:00Z"),
+            bucket: Bucket::Raw,
+            time_zone: chrono_tz::UTC,
+            limit: 10,
+            offset: 0,
+        };
+        assert_eq!(store.raw_results(&q).await.unwrap().total, 1);
     }
 }
 
