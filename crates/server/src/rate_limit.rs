@@ -48,6 +48,17 @@ impl RateLimiter {
         }
     }
 
+    /// Seconds until the current window of `key` ends (0 when there is none).
+    pub fn seconds_left(&self, key: &str, window: Duration, now: DateTime<Utc>) -> u64 {
+        let windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        match windows.get(key) {
+            Some((start, _)) if now - *start < window => {
+                (*start + window - now).num_seconds().max(1) as u64
+            }
+            _ => 0,
+        }
+    }
+
     /// Counts one event for `key` without a limit (failures feeding [`RateLimiter::count`]).
     pub fn hit(&self, key: &str, window: Duration, now: DateTime<Utc>) {
         let _ = self.check(key, u32::MAX, window, now);

@@ -367,6 +367,24 @@ async fn lockout_is_identical_for_unknown_and_known_users(backend: Backend) {
         "locked even with the right password: {k_body}"
     );
     assert_eq!((k_status, &k_body), (u_status, &u_body));
+    let retry_after = |login: &'static str| {
+        let s = &s;
+        async move {
+            let resp = s
+                .client
+                .post(format!("{}/api/v1/auth/login", s.url))
+                .json(&json!({"login": login, "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            resp.headers()["retry-after"].to_str().unwrap().to_string()
+        }
+    };
+    assert_eq!(
+        retry_after("hank").await,
+        retry_after("nobody").await,
+        "same Retry-After"
+    );
     // The lock ends after auth.lockout_s.
     s.clock.advance(chrono::Duration::seconds(901));
     let (status, _) = attempt("hank", PASSWORD).await;

@@ -284,10 +284,15 @@ pub async fn login(
         .filter(|t| *t > now);
     let memory_failures = state.limiter.count(&account_key, lock_window, now);
     if locked_in_db.is_some() || memory_failures >= auth.lockout_threshold as u32 {
-        let wait = locked_in_db
-            .map(|t| (t - now).num_seconds())
-            .unwrap_or(auth.lockout_s)
-            .max(1) as u64;
+        // The in-memory window exists for known and unknown names alike, so its
+        // Retry-After does not tell them apart; the stored lock covers restarts.
+        let wait = if memory_failures >= auth.lockout_threshold as u32 {
+            state.limiter.seconds_left(&account_key, lock_window, now)
+        } else {
+            locked_in_db
+                .map(|t| (t - now).num_seconds().max(1) as u64)
+                .unwrap_or(1)
+        };
         state
             .audit(
                 meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None)
