@@ -13,6 +13,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod graphql;
+pub mod live;
 pub mod mail;
 pub mod openapi;
 pub mod rate_limit;

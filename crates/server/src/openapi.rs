@@ -45,6 +45,7 @@ use utoipa::OpenApi;
         crate::routes::ops::CreateApiKeyRequest,
         crate::routes::ops::CreatedApiKey,
         crate::routes::ops::RegisterModelRequest,
+        crate::live::CameraLive,
     ))
 )]
 struct ApiDoc;
@@ -90,6 +91,7 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("GET", "/api/v1/cameras/{id}/counts") | ("GET", "/api/v1/counts") => r("CountsPage"),
         ("POST", "/api/v1/ingest/counts") | ("POST", "/api/v1/ingest/events") => r("IngestOutcome"),
         ("POST", "/api/v1/api-keys") => r("CreatedApiKey"),
+        ("GET", "/api/v1/live") => json!({"type": "array", "items": r("CameraLive")}),
         _ => return None,
     })
 }
@@ -109,6 +111,7 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
         ("GET", "/api/v1/events") => ops::EventQuery::into_params(query),
         ("GET", "/api/v1/alerts") => ops::AlertQuery::into_params(query),
         ("GET", "/api/v1/audit") => ops::AuditQuery::into_params(query),
+        ("GET", "/api/v1/ws") => crate::routes::live::WsQuery::into_params(query),
         _ => Vec::new(),
     };
     params

@@ -127,6 +127,24 @@ impl TestServer {
             .to_string()
     }
 
+    /// An access token for `username`, creating the user with `role` first if needed.
+    pub async fn login_or_create(&self, username: &str, role: Role) -> String {
+        if self
+            .state()
+            .store
+            .user_by_login(username)
+            .await
+            .expect("lookup")
+            .is_none()
+        {
+            self.create_user(username, role).await;
+        }
+        self.login(username).await["access_token"]
+            .as_str()
+            .expect("token")
+            .to_string()
+    }
+
     /// One JSON request; returns status and parsed body (`Value::Null` when empty,
     /// `Value::String` when not JSON).
     pub async fn call(

@@ -1,14 +1,14 @@
 //! camera_events, system_alerts and workers: written by the live service, the ingest
 //! API and the alerting jobs; listed and filtered here.
 
+use crate::InsertOutcome;
 use crate::pool::on_pool;
-use crate::results::claim_ingest_receipts;
+use crate::results::{claim_ingest_receipts, fresh_indices};
 use crate::{AlertSeverity, EventSeverity, Result, Store, StoreError, WorkerStatus, db_time};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::types::Json;
-use std::collections::HashSet;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NewEvent {
@@ -94,36 +94,30 @@ const ALERT_COLUMNS: &str = "id, alert_type, severity, title, message, alert_dat
 
 impl Store {
     /// Stores events in one transaction (multi-row INSERTs); with a `source`, events whose
-    /// client id was already stored for it are skipped. Returns (inserted, duplicates).
+    /// client id was already stored for it are skipped.
     pub async fn insert_events(
         &self,
         events: &[NewEvent],
         source: Option<&str>,
-    ) -> Result<(usize, usize)> {
+    ) -> Result<InsertOutcome> {
         if events.is_empty() {
-            return Ok((0, 0));
+            return Ok(InsertOutcome::default());
         }
         let now = db_time(Utc::now());
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let fresh: Vec<&NewEvent> = match source {
+            let new_ids = match source {
                 Some(source) => {
                     let ids: Vec<&str> = events
                         .iter()
                         .filter_map(|e| e.client_id.as_deref())
                         .collect();
-                    let new_ids = claim_ingest_receipts!(tx, source, "event", ids);
-                    let mut seen = HashSet::new();
-                    events
-                        .iter()
-                        .filter(|e| match e.client_id.as_deref() {
-                            None => true,
-                            Some(id) => new_ids.contains(id) && seen.insert(id),
-                        })
-                        .collect()
+                    Some(claim_ingest_receipts!(tx, source, "event", ids))
                 }
-                None => events.iter().collect(),
+                None => None,
             };
+            let fresh_index = fresh_indices(events, |e| e.client_id.as_deref(), new_ids.as_ref());
+            let fresh: Vec<&NewEvent> = fresh_index.iter().map(|&i| &events[i]).collect();
             // 7 columns: 4,000 rows per statement stays under SQLite's variable limit.
             for chunk in fresh.chunks(4_000) {
                 let mut q = sqlx::QueryBuilder::new(
@@ -145,7 +139,11 @@ impl Store {
                     .map_err(|e| StoreError::from_write(e, &[]))?;
             }
             tx.commit().await?;
-            Ok((fresh.len(), events.len() - fresh.len()))
+            Ok(InsertOutcome {
+                inserted: fresh.len(),
+                duplicates: events.len() - fresh.len(),
+                fresh: fresh_index,
+            })
         })
     }
 

@@ -176,11 +176,33 @@ const RESULT_COLUMNS: &str = "id, camera_id, \"timestamp\", people_count, people
      worker_id, is_manual, created_at";
 
 /// What [`Store::insert_results`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct InsertOutcome {
     pub inserted: usize,
     /// Rows skipped because their client id had already been stored.
     pub duplicates: usize,
+    /// Indices (into the input) of the rows stored, in input order.
+    #[serde(skip)]
+    pub fresh: Vec<usize>,
+}
+
+/// Indices of the items to store: those without a client id, and the first item of each
+/// client id in `new_ids` (ids the receipts table had not seen). `None`: store all.
+pub(crate) fn fresh_indices<T>(
+    items: &[T],
+    client_id: impl Fn(&T) -> Option<&str>,
+    new_ids: Option<&HashSet<String>>,
+) -> Vec<usize> {
+    let Some(new_ids) = new_ids else {
+        return (0..items.len()).collect();
+    };
+    let mut seen = HashSet::new();
+    (0..items.len())
+        .filter(|&i| match client_id(&items[i]) {
+            None => true,
+            Some(id) => new_ids.contains(id) && seen.insert(id),
+        })
+        .collect()
 }
 
 impl Store {
@@ -200,21 +222,16 @@ impl Store {
         let backend = self.backend();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let fresh: Vec<&NewResult> = match source {
+            let new_ids = match source {
                 Some(source) => {
                     let ids: Vec<&str> =
                         rows.iter().filter_map(|r| r.client_id.as_deref()).collect();
-                    let new_ids = claim_ingest_receipts!(tx, source, "count", ids);
-                    let mut seen = HashSet::new();
-                    rows.iter()
-                        .filter(|r| match r.client_id.as_deref() {
-                            None => true,
-                            Some(id) => new_ids.contains(id) && seen.insert(id),
-                        })
-                        .collect()
+                    Some(claim_ingest_receipts!(tx, source, "count", ids))
                 }
-                None => rows.iter().collect(),
+                None => None,
             };
+            let fresh_index = fresh_indices(rows, |r| r.client_id.as_deref(), new_ids.as_ref());
+            let fresh: Vec<&NewResult> = fresh_index.iter().map(|&i| &rows[i]).collect();
             for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO counting_results (camera_id, \"timestamp\", people_count, people_in, people_out, \
@@ -283,6 +300,7 @@ impl Store {
             Ok(InsertOutcome {
                 inserted: fresh.len(),
                 duplicates: rows.len() - fresh.len(),
+                fresh: fresh_index,
             })
         })
     }

@@ -459,7 +459,10 @@ async fn ingest_is_idempotent(backend: Backend) {
         .insert_results(&[mk("a"), mk("b"), mk("b")], Some("key:1"))
         .await
         .unwrap();
-    assert_eq!((first.inserted, first.duplicates), (2, 1));
+    assert_eq!(
+        (first.inserted, first.duplicates, first.fresh.clone()),
+        (2, 1, vec![0, 1])
+    );
     let again = store
         .insert_results(&[mk("a"), mk("c")], Some("key:1"))
         .await
@@ -492,17 +495,16 @@ async fn ingest_is_idempotent(backend: Backend) {
         severity: EventSeverity::Low,
         client_id: Some("e1".into()),
     };
+    let first = store
+        .insert_events(&[ev.clone(), ev.clone()], Some("key:1"))
+        .await
+        .unwrap();
     assert_eq!(
-        store
-            .insert_events(&[ev.clone(), ev.clone()], Some("key:1"))
-            .await
-            .unwrap(),
-        (1, 1)
+        (first.inserted, first.duplicates, first.fresh),
+        (1, 1, vec![0])
     );
-    assert_eq!(
-        store.insert_events(&[ev], Some("key:1")).await.unwrap(),
-        (0, 1)
-    );
+    let again = store.insert_events(&[ev], Some("key:1")).await.unwrap();
+    assert_eq!((again.inserted, again.duplicates), (0, 1));
     // A bad camera id rolls the whole batch back, receipts included.
     let bad = NewResult {
         client_id: Some("z".into()),

@@ -164,6 +164,8 @@ pub async fn counts(
         .store
         .insert_results(&rows, Some(&format!("key:{}", key.id)))
         .await?;
+    let stored: Vec<&NewResult> = outcome.fresh.iter().map(|&i| &rows[i]).collect();
+    super::live::publish_counts(&state, &stored);
     Ok(Json(IngestOutcome {
         inserted: outcome.inserted,
         duplicates: outcome.duplicates,
@@ -246,12 +248,14 @@ pub async fn events(
             client_id: e.id,
         });
     }
-    let (inserted, duplicates) = state
+    let outcome = state
         .store
         .insert_events(&rows, Some(&format!("key:{}", key.id)))
         .await?;
+    let stored: Vec<&NewEvent> = outcome.fresh.iter().map(|&i| &rows[i]).collect();
+    super::live::publish_events(&state, &stored);
     Ok(Json(IngestOutcome {
-        inserted,
-        duplicates,
+        inserted: outcome.inserted,
+        duplicates: outcome.duplicates,
     }))
 }

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod cameras;
 pub mod health;
 pub mod ingest;
+pub mod live;
 pub mod ops;
 pub mod results;
 pub mod users;
@@ -272,6 +273,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
+        "/api/v1/live",
+        Access::Role(Viewer),
+        "live",
+        "Latest occupancy, today's in / out and status per camera.",
+    ),
+    e(
+        "GET",
+        "/api/v1/ws",
+        Access::Role(Viewer),
+        "live",
+        "WebSocket of live updates (token in access_token; resume with since).",
+    ),
+    e(
+        "GET",
         "/api/v1/events",
         Access::Role(Viewer),
         "events",
@@ -382,6 +397,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/counts") => get(results::all_counts),
         ("POST", "/api/v1/ingest/counts") => post(ingest::counts),
         ("POST", "/api/v1/ingest/events") => post(ingest::events),
+        ("GET", "/api/v1/live") => get(live::live),
+        ("GET", "/api/v1/ws") => get(live::ws),
         ("GET", "/api/v1/events") => get(ops::events),
         ("GET", "/api/v1/alerts") => get(ops::alerts),
         ("POST", "/api/v1/alerts/{id}/resolve") => post(ops::resolve_alert),
@@ -428,10 +445,31 @@ async fn require_role(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
+    // Browsers cannot set headers on a WebSocket: that one route also takes the token
+    // from its query string.
+    if path == "/api/v1/ws"
+        && !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+    {
+        let token = parts.uri.query().and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned())
+        });
+        if let Some(value) =
+            token.and_then(|t| axum::http::HeaderValue::from_str(&format!("Bearer {t}")).ok())
+        {
+            parts
+                .headers
+                .insert(axum::http::header::AUTHORIZATION, value);
+        }
+    }
     let caller = match <crate::auth::Caller as axum::extract::FromRequestParts<AppState>>::from_request_parts(&mut parts, &state).await {
         Ok(caller) => caller,
         Err(e) => return e.into_response(),
     };
+
     if let Err(e) = caller
         .require(&state, role, &format!("{method} {path}"))
         .await

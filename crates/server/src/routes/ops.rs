@@ -103,6 +103,12 @@ pub async fn resolve_alert(
                 .with_new(json!({"is_resolved": true})),
         )
         .await?;
+    state.live.publish(
+        crate::live::Kind::Alert,
+        alert.camera_id,
+        state.clock.now(),
+        serde_json::json!({"id": alert.id, "is_resolved": true, "severity": alert.severity, "title": alert.title}),
+    );
     Ok(Json(alert))
 }
 

@@ -319,7 +319,11 @@ pub async fn correction(
     let mut row = NewResult::counts(id, body.timestamp, 0, body.people_in, body.people_out);
     row.worker_id = Some(format!("manual:{}", caller.username));
     row.is_manual = true;
-    state.store.insert_results(&[row], None).await?;
+    state
+        .store
+        .insert_results(std::slice::from_ref(&row), None)
+        .await?;
+    super::live::publish_counts(&state, &[&row]);
     let audit = caller
         .meta
         .audit(

@@ -1,0 +1,306 @@
+//! GET /api/v1/live (latest state per camera) and the WebSocket /api/v1/ws.
+//!
+//! WebSocket protocol (JSON text frames):
+//! - connect: `/api/v1/ws?access_token=JWT[&since=SEQ][&cameras=1,2]` (browsers cannot
+//!   set headers on a WebSocket; the token is accepted in the query on this route only).
+//! - server -> client: `{"type":"hello","last_seq":N}` first; then messages
+//!   `{"seq","type":"count"|"event"|"camera_status"|"alert","camera_id","at","data"}` in
+//!   sequence order; `{"type":"resync","oldest_seq":N}` when `since` is older than the
+//!   replay window (reload state over REST, then follow); `{"type":"auth_expired"}` when
+//!   the access token expires (delivery pauses, nothing is lost, until the client sends a
+//!   fresh one); `{"type":"pong"}`; `{"type":"error","message"}`.
+//! - client -> server: `{"type":"subscribe","cameras":[1,2]}` (or `null` for all),
+//!   `{"type":"auth","access_token":"JWT"}`, `{"type":"ping"}`.
+//! - WebSocket ping frames every 20 s keep idle connections open through proxies.
+
+use crate::auth::{Caller, RequestMeta, authenticate};
+use crate::error::{ApiError, ApiResult};
+use crate::live::{CameraLive, LiveMessage};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::json;
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio::sync::broadcast::error::RecvError;
+
+pub async fn live(State(state): State<AppState>) -> Json<Vec<CameraLive>> {
+    Json(state.live.cameras())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct WsQuery {
+    /// The access token (also accepted as `Authorization: Bearer`).
+    pub access_token: Option<String>,
+    /// Last sequence number the client received: replay what came after it.
+    pub since: Option<u64>,
+    /// Comma-separated camera ids to follow (default: all).
+    pub cameras: Option<String>,
+}
+
+fn parse_cameras(value: &str) -> ApiResult<HashSet<i64>> {
+    value
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse::<i64>()
+                .map_err(|_| ApiError::invalid("cameras", "must be comma-separated camera ids"))
+        })
+        .collect()
+}
+
+pub async fn ws(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<WsQuery>,
+    upgrade: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    let cameras = q.cameras.as_deref().map(parse_cameras).transpose()?;
+    let token = q.access_token.clone().unwrap_or_default();
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        Session {
+            state,
+            caller,
+            token,
+            cameras,
+            paused: false,
+        }
+        .run(socket, q.since)
+        .await;
+    }))
+}
+
+struct Session {
+    state: AppState,
+    caller: Caller,
+    /// The token the connection is authorised by (checked for expiry before each send).
+    token: String,
+    /// `None`: every camera.
+    cameras: Option<HashSet<i64>>,
+    /// The token expired; nothing is delivered until the client re-authenticates.
+    paused: bool,
+}
+
+impl Session {
+    fn wants(&self, m: &LiveMessage) -> bool {
+        match (&self.cameras, m.camera_id) {
+            (None, _) | (_, None) => true,
+            (Some(set), Some(id)) => set.contains(&id),
+        }
+    }
+
+    fn token_valid(&self) -> bool {
+        self.token.is_empty()
+            || self
+                .state
+                .keys
+                .verify(&self.token, self.state.clock.now())
+                .is_ok()
+    }
+
+    async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
+        socket
+            .send(Message::Text(value.to_string().into()))
+            .await
+            .is_ok()
+    }
+
+    /// Sends every message after `last` from the replay window; returns the new `last`,
+    /// or `None` when the socket is gone.
+    async fn replay(&self, socket: &mut WebSocket, last: u64) -> Option<u64> {
+        match self.state.live.since(last) {
+            Ok(messages) => {
+                let mut last = last;
+                for m in messages {
+                    if self.wants(&m) && !Self::send_json(socket, json!(*m)).await {
+                        return None;
+                    }
+                    last = m.seq;
+                }
+                Some(last)
+            }
+            Err(gap) => {
+                if !Self::send_json(
+                    socket,
+                    json!({"type": "resync", "oldest_seq": gap.oldest_seq}),
+                )
+                .await
+                {
+                    return None;
+                }
+                Some(self.state.live.last_seq())
+            }
+        }
+    }
+
+    async fn run(mut self, mut socket: WebSocket, since: Option<u64>) {
+        // Subscribe before reading the window, so nothing falls between the two.
+        let mut rx = self.state.live.subscribe();
+        let current = self.state.live.last_seq();
+        if !Self::send_json(&mut socket, json!({"type": "hello", "last_seq": current})).await {
+            return;
+        }
+        let mut last = match since {
+            Some(since) => match self.replay(&mut socket, since).await {
+                Some(l) => l,
+                None => return,
+            },
+            None => current,
+        };
+        let mut keepalive = tokio::time::interval(Duration::from_secs(20));
+        keepalive.tick().await;
+        loop {
+            tokio::select! {
+                received = rx.recv() => match received {
+                    Ok(m) => {
+                        if m.seq <= last {
+                            continue;
+                        }
+                        if !self.paused && !self.token_valid() {
+                            self.paused = true;
+                            if !Self::send_json(&mut socket, json!({"type": "auth_expired"})).await {
+                                return;
+                            }
+                        }
+                        if self.paused {
+                            continue;
+                        }
+                        if self.wants(&m) && !Self::send_json(&mut socket, json!(*m)).await {
+                            return;
+                        }
+                        last = m.seq;
+                    }
+                    // Too slow for the broadcast buffer: catch up from the window.
+                    Err(RecvError::Lagged(_)) => match self.replay(&mut socket, last).await {
+                        Some(l) => last = l,
+                        None => return,
+                    },
+                    Err(RecvError::Closed) => return,
+                },
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if !self.handle(&mut socket, text.as_str()).await {
+                            return;
+                        }
+                        if !self.paused && self.token_valid() {
+                            match self.replay(&mut socket, last).await {
+                                Some(l) => last = l,
+                                None => return,
+                            }
+                        }
+                    }
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(_)) => {}
+                },
+                _ = keepalive.tick() => {
+                    if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Handles one client message; false when the socket is gone.
+    async fn handle(&mut self, socket: &mut WebSocket, text: &str) -> bool {
+        let message: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(_) => {
+                return Self::send_json(
+                    socket,
+                    json!({"type": "error", "message": "messages are JSON objects"}),
+                )
+                .await;
+            }
+        };
+        match message["type"].as_str() {
+            Some("ping") => Self::send_json(socket, json!({"type": "pong"})).await,
+            Some("subscribe") => {
+                self.cameras = match &message["cameras"] {
+                    serde_json::Value::Null => None,
+                    serde_json::Value::Array(ids) => Some(ids.iter().filter_map(|v| v.as_i64()).collect()),
+                    _ => return Self::send_json(socket, json!({"type": "error", "message": "cameras must be a list of ids or null"})).await,
+                };
+                Self::send_json(socket, json!({"type": "subscribed", "cameras": self.cameras.as_ref().map(|c| { let mut v: Vec<_> = c.iter().copied().collect(); v.sort(); v })})).await
+            }
+            Some("auth") => {
+                let token = message["access_token"].as_str().unwrap_or("").to_string();
+                let header = format!("Bearer {token}");
+                match authenticate(&self.state, Some(&header), RequestMeta::default()).await {
+                    Ok(caller) if caller.user_id == self.caller.user_id => {
+                        self.token = token;
+                        self.paused = false;
+                        Self::send_json(socket, json!({"type": "authenticated"})).await
+                    }
+                    Ok(_) => {
+                        Self::send_json(
+                            socket,
+                            json!({"type": "error", "message": "token of another user"}),
+                        )
+                        .await
+                    }
+                    Err(e) => {
+                        Self::send_json(socket, json!({"type": "error", "message": e.body.message}))
+                            .await
+                    }
+                }
+            }
+            _ => {
+                Self::send_json(
+                    socket,
+                    json!({"type": "error", "message": "unknown message type"}),
+                )
+                .await
+            }
+        }
+    }
+}
+
+/// What one batch changed for one camera.
+#[derive(Default)]
+struct CountDelta {
+    people_in: i64,
+    people_out: i64,
+    /// Occupancy of the newest non-correction result, with its time.
+    latest: Option<(chrono::DateTime<chrono::Utc>, i32)>,
+}
+
+/// Publishes what a stored batch of results changed, one count message per camera.
+pub fn publish_counts(state: &AppState, rows: &[&footfall_store::NewResult]) {
+    let mut per_camera: std::collections::BTreeMap<i64, CountDelta> = Default::default();
+    for r in rows {
+        let delta = per_camera.entry(r.camera_id).or_default();
+        delta.people_in += i64::from(r.people_in);
+        delta.people_out += i64::from(r.people_out);
+        if !r.is_manual && delta.latest.is_none_or(|(t, _)| r.timestamp >= t) {
+            delta.latest = Some((r.timestamp, r.people_count));
+        }
+    }
+    let now = state.clock.now();
+    for (camera, delta) in per_camera {
+        let mut data = json!({"people_in": delta.people_in, "people_out": delta.people_out});
+        if let Some((t, count)) = delta.latest {
+            data["people_count"] = json!(count);
+            data["timestamp"] = json!(t);
+        }
+        state
+            .live
+            .publish(crate::live::Kind::Count, Some(camera), now, data);
+    }
+}
+
+/// Publishes stored events.
+pub fn publish_events(state: &AppState, events: &[&footfall_store::NewEvent]) {
+    let now = state.clock.now();
+    for e in events {
+        let data = json!({"event_type": e.event_type, "timestamp": e.timestamp, "severity": e.severity,
+                          "data": e.event_data, "id": e.client_id});
+        state
+            .live
+            .publish(crate::live::Kind::Event, Some(e.camera_id), now, data);
+    }
+}

@@ -1,0 +1,229 @@
+//! Live delivery: the WebSocket (auth, subscriptions, resume without loss or duplicates,
+//! token expiry) and GET /api/v1/live, fed by the ingest API.
+
+use footfall_server::testutil::TestServer;
+use footfall_store::{Backend, Role};
+use futures_util::{SinkExt, StreamExt};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(
+    s: &TestServer,
+    query: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    let url = format!("{}/api/v1/ws?{query}", s.url.replace("http://", "ws://"));
+    tokio_tungstenite::connect_async(url)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+/// The next JSON message (pings skipped); panics after 5 s.
+async fn next(socket: &mut Socket) -> Value {
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("a message within 5 s")
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(text) = frame {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+/// Asserts nothing arrives for a moment.
+async fn quiet(socket: &mut Socket) {
+    if let Ok(Some(Ok(Message::Text(text)))) =
+        tokio::time::timeout(Duration::from_millis(300), socket.next()).await
+    {
+        panic!("unexpected message {text}");
+    }
+}
+
+fn now(s: &TestServer) -> String {
+    footfall_server::clock::Clock::now(s.clock.as_ref()).to_rfc3339()
+}
+
+async fn push(s: &TestServer, key: &str, body: Value, what: &str) -> Value {
+    let resp = s
+        .client
+        .post(format!("{}/api/v1/ingest/{what}", s.url))
+        .header("x-api-key", key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_delivers_resumes_and_reauthenticates() {
+    let s = TestServer::start(Backend::Sqlite).await;
+    for query in ["", "access_token=not-a-jwt"] {
+        match connect(&s, query).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+                assert_eq!(resp.status(), 401, "{query}")
+            }
+            other => panic!("{query}: expected 401, got {other:?}"),
+        }
+    }
+    let admin = s.token("root", Role::Admin).await;
+    let camera = |name: &str| json!({"name": name, "stream_url": "rtsp://cam.local/live"});
+    let a = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&admin),
+            Some(camera("A")),
+        )
+        .await
+        .1["id"]
+        .as_i64()
+        .unwrap();
+    let b = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&admin),
+            Some(camera("B")),
+        )
+        .await
+        .1["id"]
+        .as_i64()
+        .unwrap();
+    let (_, key) = s
+        .call(
+            Method::POST,
+            "/api/v1/api-keys",
+            Some(&admin),
+            Some(json!({"name": "beam", "camera_ids": [a, b]})),
+        )
+        .await;
+    let key = key["key"].as_str().unwrap().to_string();
+
+    let viewer = s.login_or_create("vic", Role::Viewer).await;
+    let mut ws = connect(&s, &format!("access_token={viewer}&cameras={a}"))
+        .await
+        .unwrap();
+    let hello = next(&mut ws).await;
+    assert_eq!(hello["type"], "hello");
+    let count = |camera: i64, id: &str, people_in: i32| json!({"results": [{"id": id, "camera_id": camera, "timestamp": now(&s), "people_in": people_in, "people_count": 2}]});
+    push(&s, &key, count(b, "b1", 9), "counts").await;
+    push(&s, &key, count(a, "a1", 3), "counts").await;
+    let m = next(&mut ws).await;
+    assert_eq!(
+        (
+            m["type"].as_str(),
+            m["camera_id"].as_i64(),
+            m["data"]["people_in"].as_i64()
+        ),
+        (Some("count"), Some(a), Some(3)),
+        "only camera A: {m}"
+    );
+    // A retried POST (same id) publishes nothing.
+    push(&s, &key, count(a, "a1", 3), "counts").await;
+    push(&s, &key, json!({"events": [{"id": "e1", "camera_id": a, "event_type": "door_open", "timestamp": now(&s)}]}), "events").await;
+    let e = next(&mut ws).await;
+    assert_eq!(
+        (e["type"].as_str(), e["data"]["event_type"].as_str()),
+        (Some("event"), Some("door_open")),
+        "{e}"
+    );
+    let mut last = e["seq"].as_u64().unwrap();
+    assert!(last > m["seq"].as_u64().unwrap());
+
+    // Disconnect; two updates of A (and one of B) happen meanwhile.
+    ws.close(None).await.unwrap();
+    drop(ws);
+    push(&s, &key, count(a, "a2", 1), "counts").await;
+    push(&s, &key, count(b, "b2", 1), "counts").await;
+    push(&s, &key, count(a, "a3", 2), "counts").await;
+    let mut ws = connect(
+        &s,
+        &format!("access_token={viewer}&cameras={a}&since={last}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "hello");
+    let mut missed = Vec::new();
+    for _ in 0..2 {
+        let m = next(&mut ws).await;
+        assert!(
+            m["seq"].as_u64().unwrap() > last,
+            "replayed in order, nothing twice: {m}"
+        );
+        last = m["seq"].as_u64().unwrap();
+        missed.push(m["data"]["people_in"].as_i64().unwrap());
+    }
+    assert_eq!(
+        missed,
+        vec![1, 2],
+        "exactly the missed messages of camera A"
+    );
+    quiet(&mut ws).await;
+    push(&s, &key, count(a, "a4", 4), "counts").await;
+    let live_msg = next(&mut ws).await;
+    assert_eq!(live_msg["data"]["people_in"], 4);
+    assert!(live_msg["seq"].as_u64().unwrap() > last);
+
+    // Subscribing to all cameras on the fly.
+    ws.send(Message::Text(
+        json!({"type": "subscribe", "cameras": null})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "subscribed");
+    push(&s, &key, count(b, "b3", 5), "counts").await;
+    assert_eq!(next(&mut ws).await["camera_id"], b);
+
+    // GET /live: occupancy and today's totals.
+    let (_, live) = s
+        .call(Method::GET, "/api/v1/live", Some(&viewer), None)
+        .await;
+    let a_live = live
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["camera_id"] == a)
+        .unwrap();
+    assert_eq!(
+        (
+            a_live["people_in_today"].as_i64(),
+            a_live["people_count"].as_i64()
+        ),
+        (Some(3 + 1 + 2 + 4), Some(2))
+    );
+
+    // The access token expires: delivery pauses, then resumes after re-auth with nothing lost.
+    s.clock.advance(chrono::Duration::seconds(901));
+    push(&s, &key, count(a, "a5", 7), "counts").await;
+    assert_eq!(next(&mut ws).await["type"], "auth_expired");
+    quiet(&mut ws).await;
+    let fresh = s.login("vic").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ws.send(Message::Text(
+        json!({"type": "auth", "access_token": fresh})
+            .to_string()
+            .into(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "authenticated");
+    let withheld = next(&mut ws).await;
+    assert_eq!(withheld["data"]["people_in"], 7, "{withheld}");
+    ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut ws).await["type"], "pong");
+    s.stop().await;
+}
