@@ -1,22 +1,6 @@
 //! Real clocks and process CPU time for the CLI (the core takes time through traits).
 
-use footfall_core::pipeline::Clock;
-use std::time::Instant;
-
-/// Monotonic seconds since creation.
-pub struct MonotonicClock(Instant);
-
-impl MonotonicClock {
-    pub fn new() -> Self {
-        MonotonicClock(Instant::now())
-    }
-}
-
-impl Clock for MonotonicClock {
-    fn now_s(&self) -> f64 {
-        self.0.elapsed().as_secs_f64()
-    }
-}
+pub use footfall_source::MonotonicClock;
 
 /// CPU seconds (user + system) of this process plus its waited-for children (ffmpeg),
 /// from /proc/self/stat; `None` where that is not available.

@@ -3,51 +3,6 @@
 
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-/// A running `tests/support/rtsp_server.py`; killed on drop.
-struct RtspServer {
-    child: Child,
-    url: String,
-}
-
-impl RtspServer {
-    fn start(file: &std::path::Path, extra: &[&str]) -> RtspServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let mut child = Command::new("/usr/bin/python3")
-            .arg(workspace_root().join("tests/support/rtsp_server.py"))
-            .arg("--file")
-            .arg(file)
-            .args(["--port", &port.to_string(), "--mount", "/cam"])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the RTSP server (scripts/setup.sh --dev installs GStreamer)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line
-            .trim()
-            .strip_prefix("READY ")
-            .unwrap_or_else(|| panic!("RTSP server said {line:?}"))
-            .to_string();
-        RtspServer { child, url }
-    }
-}
-
-impl Drop for RtspServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn rtsp_stream_counts_like_the_file() {
@@ -70,7 +25,7 @@ fn rtsp_stream_counts_like_the_file() {
     file_args.push(model.to_str().unwrap());
     let from_file = count_json(&file_args);
 
-    let server = RtspServer::start(&clip, &[]);
+    let server = RtspServer::start(&clip, None, &[]);
     let mut rtsp_args = vec!["--source", server.url.as_str()];
     rtsp_args.extend(counting);
     rtsp_args.push(model.to_str().unwrap());
@@ -104,7 +59,7 @@ fn wrong_rtsp_password_is_an_authentication_error() {
     let dir = tempfile::tempdir().unwrap();
     let clip = dir.path().join("clip.mp4");
     cut_video(0.0, 3.0, 1.0, &clip);
-    let server = RtspServer::start(&clip, &["--user", "admin", "--password", "right-one"]);
+    let server = RtspServer::start(&clip, None, &["--user", "admin", "--password", "right-one"]);
     let url = server.url.replacen("rtsp://", "rtsp://admin:wrong-one@", 1);
     let out = footfall()
         .args([

@@ -42,6 +42,7 @@ pub struct Config {
     pub cameras: CamerasConfig,
     pub mail: MailConfig,
     pub logging: LoggingConfig,
+    pub live: LiveConfig,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -216,6 +217,50 @@ impl Default for MailConfig {
     }
 }
 
+/// The camera service inside `footfall serve`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LiveConfig {
+    /// Run every enabled camera in this process. Default true.
+    pub enabled: bool,
+    /// Detector model used while no model is active in the registry (`/api/v1/models`).
+    /// Default `models/yolox_nano.onnx`.
+    pub model: PathBuf,
+    /// ONNX Runtime library. Default: `ORT_DYLIB_PATH`, `.cache/onnxruntime`, system.
+    pub ort_library: Option<PathBuf>,
+    /// Seconds covered by each counting_results row of a camera, 1..=3600. Default 10.
+    pub result_interval_s: u64,
+    /// Cameras this node runs at most. Default 10.
+    pub max_cameras: usize,
+    /// This node's id in `workers`. Default `HOSTNAME:PORT`.
+    pub worker_id: Option<String>,
+    /// Longest wait between reconnection attempts, seconds (backoff doubles from 1 s,
+    /// with up to 25 % jitter). Default 30.
+    pub max_backoff_s: u64,
+    /// No frame for this long means the stream stalled and is reopened, seconds.
+    /// Default 10.
+    pub stall_timeout_s: u64,
+    /// Where results and events wait when the database is unreachable (an append-only
+    /// file replayed in order once it is back). Default `DATA_DIR/spill.jsonl`.
+    pub spill_file: Option<PathBuf>,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            enabled: true,
+            model: PathBuf::from("models/yolox_nano.onnx"),
+            ort_library: None,
+            result_interval_s: 10,
+            max_cameras: 10,
+            worker_id: None,
+            max_backoff_s: 30,
+            stall_timeout_s: 10,
+            spill_file: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LoggingConfig {
@@ -333,6 +378,18 @@ impl Config {
         }
         if self.logging.format != "json" && self.logging.format != "text" {
             return bad("logging.format", "must be json or text");
+        }
+        if !(1..=3600).contains(&self.live.result_interval_s) {
+            return bad("live.result_interval_s", "must be 1 to 3600 seconds");
+        }
+        if self.live.max_cameras == 0
+            || self.live.max_backoff_s == 0
+            || self.live.stall_timeout_s == 0
+        {
+            return bad(
+                "live",
+                "max_cameras, max_backoff_s and stall_timeout_s must be at least 1",
+            );
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");

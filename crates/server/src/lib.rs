@@ -20,6 +20,7 @@ pub mod rate_limit;
 pub mod routes;
 pub mod state;
 pub mod stream_url;
+pub mod supervisor;
 pub mod telemetry;
 pub mod testutil;
 pub mod validate;
@@ -140,6 +141,7 @@ pub struct Server {
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     maintenance: tokio::task::JoinHandle<()>,
+    supervisor: Option<supervisor::SupervisorHandle>,
 }
 
 impl Server {
@@ -162,6 +164,11 @@ impl Server {
                 .await
         });
         let maintenance = tokio::spawn(maintenance(state.clone()));
+        let supervisor = state
+            .config
+            .live
+            .enabled
+            .then(|| supervisor::start(state.clone(), addr.port()));
         tracing::info!(%addr, backend = ?state.store.backend(), "footfall server listening");
         Ok(Server {
             addr,
@@ -170,11 +177,12 @@ impl Server {
             stop,
             task,
             maintenance,
+            supervisor,
         })
     }
 
-    /// Graceful shutdown: stop accepting, let in-flight requests finish, flush queued
-    /// log rows, close the database.
+    /// Graceful shutdown: stop accepting, let in-flight requests finish, stop the cameras
+    /// and store what they counted, flush queued log rows, close the database.
     pub async fn shutdown(self) {
         let _ = self.stop.send(());
         match self.task.await {
@@ -183,6 +191,9 @@ impl Server {
             Err(e) => tracing::warn!(error = %e, "server task failed"),
         }
         self.maintenance.abort();
+        if let Some(supervisor) = self.supervisor {
+            supervisor.shutdown().await;
+        }
         self.state.logs.flush().await;
         self.state.store.close().await;
         tracing::info!("footfall server stopped");

@@ -29,6 +29,8 @@ pub struct Inner {
     /// Verified against when a login names no user, so both paths cost one argon2 run.
     pub dummy_hash: String,
     pub graphql: crate::graphql::Schema,
+    /// Signalled on every camera create / change / delete (the supervisor reconciles).
+    pub cameras_changed: tokio::sync::Notify,
     /// Live updates for WebSocket clients and GET /api/v1/live.
     pub live: crate::live::Hub,
     /// One-time token for POST /api/v1/auth/setup while no user exists.
@@ -97,6 +99,7 @@ impl AppState {
             graphql: crate::graphql::schema(),
             setup_token: std::sync::Mutex::new(None),
             live: crate::live::Hub::default(),
+            cameras_changed: tokio::sync::Notify::new(),
         })))
     }
 

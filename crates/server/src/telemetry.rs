@@ -144,7 +144,7 @@ impl Metrics {
 }
 
 /// (CPU seconds, resident bytes) from /proc (Linux); `None` elsewhere.
-fn process_usage() -> Option<(f64, u64)> {
+pub(crate) fn process_usage() -> Option<(f64, u64)> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
     // Fields after the ")" that ends the command name; utime and stime are 14 and 15.
     let rest = stat.rsplit_once(')')?.1;

@@ -37,6 +37,8 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
         secret: Secret::new("t".repeat(40)),
     }];
     config.server.bind = "127.0.0.1:0".parse().expect("addr");
+    // API tests create cameras that point nowhere; the live-service tests turn it on.
+    config.live.enabled = false;
     config
 }
 
@@ -182,5 +184,127 @@ impl TestServer {
 impl ManualClock {
     fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
         crate::clock::Clock::now(self)
+    }
+}
+
+/// The repository root (where `tests/support` and `.cache` are).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// A file of the shared test data in `../shared` (see the README for where it comes from).
+pub fn shared(rel: &str) -> std::path::PathBuf {
+    let p = workspace_root().join("../shared").join(rel);
+    assert!(
+        p.exists(),
+        "{} missing: see the README for where to get the shared data",
+        p.display()
+    );
+    p
+}
+
+/// The shared camera video (6 visitors at the table).
+pub fn video() -> std::path::PathBuf {
+    shared("data/one-by-one-person-detection.mp4")
+}
+
+/// The shared YOLOX-Nano model.
+pub fn model() -> std::path::PathBuf {
+    shared("models/yolox_nano.onnx")
+}
+
+/// The zone around the table in the shared video (normalised), where each visitor stands.
+pub const TABLE_ZONE: &str = "table:0.45,0.60,0.75,0.60,0.75,0.97,0.45,0.97";
+
+/// Re-encodes `seconds` of the shared video from `start` into `out`, played `speed` times
+/// faster (frames kept, timestamps compressed), key frame every second.
+pub fn cut_video(start: f64, seconds: f64, speed: f64, out: &std::path::Path) {
+    let fps = 10.0 * speed;
+    let status = std::process::Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-ss",
+            &start.to_string(),
+            "-t",
+            &seconds.to_string(),
+            "-i",
+        ])
+        .arg(video())
+        .args([
+            "-vf",
+            &format!("setpts=PTS/{speed}"),
+            "-r",
+            &fps.to_string(),
+        ])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "18",
+            "-g",
+            &fps.to_string(),
+            "-an",
+        ])
+        .arg(out)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success(), "ffmpeg cut failed");
+}
+
+/// A running `tests/support/rtsp_server.py` (GStreamer's RTSP server on 127.0.0.1);
+/// killed on drop.
+pub struct RtspServer {
+    child: std::process::Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl RtspServer {
+    /// Serves `file` at `rtsp://127.0.0.1:PORT/cam` (a free port when `port` is `None`);
+    /// `extra`: `--loop`, `--user U --password P`.
+    pub fn start(file: &std::path::Path, port: Option<u16>, extra: &[&str]) -> RtspServer {
+        use std::io::BufRead;
+        let port = port.unwrap_or_else(|| {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .expect("free port")
+                .local_addr()
+                .expect("addr")
+                .port()
+        });
+        let mut child = std::process::Command::new("/usr/bin/python3")
+            .arg(workspace_root().join("tests/support/rtsp_server.py"))
+            .arg("--file")
+            .arg(file)
+            .args(["--port", &port.to_string(), "--mount", "/cam"])
+            .args(extra)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit())
+            .spawn()
+            .expect("start the RTSP server (scripts/setup.sh --dev installs GStreamer)");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("READY line");
+        let url = line
+            .trim()
+            .strip_prefix("READY ")
+            .unwrap_or_else(|| panic!("RTSP server said {line:?}"))
+            .to_string();
+        RtspServer { child, url, port }
+    }
+}
+
+impl Drop for RtspServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

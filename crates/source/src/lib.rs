@@ -4,12 +4,14 @@
 //! Credentials in source URLs never reach logs or error messages: everything that names a
 //! source goes through [`url::mask_credentials`].
 
+pub mod clock;
 pub mod error;
 pub mod ffmpeg;
 pub mod ffmpeg_log;
 pub mod url;
 pub mod writer;
 
+pub use clock::MonotonicClock;
 pub use error::SourceError;
 pub use ffmpeg::{FfmpegConfig, FfmpegSource, ImageSequence, ffmpeg_version};
 pub use writer::{VideoWriter, write_image};

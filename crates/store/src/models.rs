@@ -46,8 +46,12 @@ db_enum!(
     /// user_role: what a user may do. admin ⊃ user ⊃ viewer.
     Role, "user_role", { Admin = "admin", User = "user", Viewer = "viewer" }
 );
-db_enum!(CameraStatus, "camera_status", {
-    Online = "online", Offline = "offline", Error = "error", Maintenance = "maintenance"
+db_enum!(
+    /// camera_status: the live service's state machine, offline -> connecting -> online
+    /// -> degraded (below target fps) -> reconnecting / error, plus maintenance.
+    CameraStatus, "camera_status", {
+    Offline = "offline", Connecting = "connecting", Online = "online", Degraded = "degraded",
+    Reconnecting = "reconnecting", Error = "error", Maintenance = "maintenance"
 });
 db_enum!(EventSeverity, "event_severity", {
     Low = "low", Medium = "medium", High = "high", Critical = "critical"

@@ -2,36 +2,11 @@
 
 #![allow(dead_code)] // each test file uses a different subset
 
-use std::path::{Path, PathBuf};
+#[allow(unused_imports)] // each test file uses a different subset
+pub use footfall_server::testutil::{
+    RtspServer, TABLE_ZONE, cut_video, model, shared, video, workspace_root,
+};
 use std::process::{Command, Output};
-
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-pub fn shared(rel: &str) -> PathBuf {
-    let p = workspace_root().join("../shared").join(rel);
-    assert!(
-        p.exists(),
-        "{} missing: see the README for where to get the shared data",
-        p.display()
-    );
-    p
-}
-
-pub fn video() -> PathBuf {
-    shared("data/one-by-one-person-detection.mp4")
-}
-
-pub fn model() -> PathBuf {
-    shared("models/yolox_nano.onnx")
-}
-
-/// The zone around the table in the shared video (normalised), where each visitor stands.
-pub const TABLE_ZONE: &str = "table:0.45,0.60,0.75,0.60,0.75,0.97,0.45,0.97";
 
 /// `footfall` with ORT_DYLIB_PATH pointing at the project's ONNX Runtime when the caller
 /// did not set it (scripts/setup.sh puts it in .cache/onnxruntime).
@@ -69,44 +44,4 @@ pub fn count_json(args: &[&str]) -> serde_json::Value {
     assert!(out.status.success(), "count failed: {}", stderr(&out));
     serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", stdout(&out)))
-}
-
-/// Re-encodes `seconds` of the shared video from `start` into `out`, played `speed` times
-/// faster (frames kept, timestamps compressed), key frame every second.
-pub fn cut_video(start: f64, seconds: f64, speed: f64, out: &Path) {
-    let fps = 10.0 * speed;
-    let status = Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-ss",
-            &start.to_string(),
-            "-t",
-            &seconds.to_string(),
-            "-i",
-        ])
-        .arg(video())
-        .args([
-            "-vf",
-            &format!("setpts=PTS/{speed}"),
-            "-r",
-            &fps.to_string(),
-        ])
-        .args([
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "18",
-            "-g",
-            &fps.to_string(),
-            "-an",
-        ])
-        .arg(out)
-        .status()
-        .unwrap();
-    assert!(status.success(), "ffmpeg cut failed");
 }

@@ -27,6 +27,9 @@ pub struct CameraSettings {
     pub classes: Vec<u32>,
     /// Skip detection on frames without motion. Default true.
     pub motion_gate: bool,
+    /// File sources: play in a loop (they always play in real time, like a camera).
+    /// Default false: the camera goes offline when the file ends.
+    pub loop_file: bool,
 }
 
 impl Default for CameraSettings {
@@ -36,6 +39,7 @@ impl Default for CameraSettings {
             confidence: 0.3,
             classes: vec![0],
             motion_gate: true,
+            loop_file: false,
         }
     }
 }
@@ -137,13 +141,13 @@ pub struct CameraView {
 
 /// settings JSON as stored: the pipeline settings plus lines and zones.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct StoredSettings {
+pub struct StoredSettings {
     #[serde(flatten)]
-    settings: CameraSettings,
+    pub settings: CameraSettings,
     #[serde(default)]
-    lines: Vec<LineConfig>,
+    pub lines: Vec<LineConfig>,
     #[serde(default)]
-    zones: Vec<ZoneConfig>,
+    pub zones: Vec<ZoneConfig>,
 }
 
 impl From<Camera> for CameraView {
@@ -323,6 +327,7 @@ pub async fn create(
         )
         .await?;
     tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
+    state.cameras_changed.notify_one();
     Ok((StatusCode::CREATED, Json(camera.into())))
 }
 
@@ -352,6 +357,7 @@ pub async fn replace(
                 .with_new(audit_values(&after)),
         )
         .await?;
+    state.cameras_changed.notify_one();
     Ok(Json(after.into()))
 }
 
@@ -375,5 +381,6 @@ pub async fn delete(
                 .with_old(audit_values(&before)),
         )
         .await?;
+    state.cameras_changed.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }

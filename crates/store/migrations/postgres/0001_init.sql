@@ -5,7 +5,7 @@
 -- constraints in SQLite's types.
 
 CREATE TYPE user_role AS ENUM ('admin', 'user', 'viewer');
-CREATE TYPE camera_status AS ENUM ('online', 'offline', 'error', 'maintenance');
+CREATE TYPE camera_status AS ENUM ('offline', 'connecting', 'online', 'degraded', 'reconnecting', 'error', 'maintenance');
 CREATE TYPE event_severity AS ENUM ('low', 'medium', 'high', 'critical');
 CREATE TYPE alert_severity AS ENUM ('low', 'medium', 'high', 'critical');
 CREATE TYPE error_severity AS ENUM ('low', 'medium', 'high', 'critical');

@@ -96,7 +96,7 @@ CREATE TABLE cameras (
     stream_type VARCHAR(20) NOT NULL DEFAULT 'rtsp',
     location VARCHAR(200),
     coordinates TEXT,
-    status TEXT NOT NULL DEFAULT 'offline' CHECK (status IN ('online', 'offline', 'error', 'maintenance')),
+    status TEXT NOT NULL DEFAULT 'offline' CHECK (status IN ('offline', 'connecting', 'online', 'degraded', 'reconnecting', 'error', 'maintenance')),
     worker_id TEXT REFERENCES workers (id) ON DELETE SET NULL,
     settings TEXT NOT NULL DEFAULT '{}',
     metadata TEXT NOT NULL DEFAULT '{}',

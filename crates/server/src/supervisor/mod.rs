@@ -1,0 +1,297 @@
+//! The camera supervisor inside `footfall serve`: runs every enabled camera (one thread
+//! each, see [`runner`]), restarts a camera whose configuration changed without touching
+//! the others, stops removed or disabled ones, stores what they produce ([`writer`]) and
+//! keeps this node's row in `workers` fresh.
+//!
+//! It reconciles when a camera is created, changed or deleted through the API (a
+//! notification) and every 10 s otherwise.
+
+pub mod runner;
+pub mod writer;
+
+use crate::routes::cameras::StoredSettings;
+use crate::state::AppState;
+use footfall_store::{Camera, CameraFilter, CameraStatus, WorkerStatus};
+use runner::{CameraSpec, Output};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+struct Running {
+    /// What the thread was started from; a different one means restart.
+    fingerprint: String,
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+pub struct Supervisor {
+    state: AppState,
+    worker_id: String,
+    running: HashMap<i64, Running>,
+    out: mpsc::Sender<Output>,
+    /// Process CPU seconds at the previous heartbeat, for the CPU percentage.
+    last_cpu: Option<(std::time::Instant, f64)>,
+}
+
+/// The supervisor's task and the writer's, for shutdown.
+pub struct SupervisorHandle {
+    stop: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+    writer: tokio::task::JoinHandle<()>,
+}
+
+impl SupervisorHandle {
+    /// Stops every camera (each flushes its last interval), then lets the writer store
+    /// or spill everything still queued.
+    pub async fn shutdown(self) {
+        self.stop.notify_one();
+        let _ = self.task.await;
+        let _ = self.writer.await;
+    }
+}
+
+pub fn start(state: AppState, port: u16) -> SupervisorHandle {
+    let config = &state.config.live;
+    let worker_id = config
+        .worker_id
+        .clone()
+        .unwrap_or_else(|| format!("{}:{port}", hostname()));
+    let spill = config
+        .spill_file
+        .clone()
+        .unwrap_or_else(|| state.config.database.data_dir.join("spill.jsonl"));
+    // Bounded: a database slower than the cameras slows the cameras (their ffmpeg
+    // buffers then drop frames, which the engine sees as a lower frame rate) instead of
+    // growing memory without limit.
+    let (out, rx) = mpsc::channel(10_000);
+    let writer = tokio::spawn(writer::Writer::new(state.clone(), spill).run(rx));
+    let stop = Arc::new(tokio::sync::Notify::new());
+    let supervisor = Supervisor {
+        state,
+        worker_id,
+        running: HashMap::new(),
+        out,
+        last_cpu: None,
+    };
+    let task = tokio::spawn(supervisor.run(stop.clone()));
+    SupervisorHandle { stop, task, writer }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+impl Supervisor {
+    async fn run(mut self, stop: Arc<tokio::sync::Notify>) {
+        let state = self.state.clone();
+        loop {
+            self.reconcile().await;
+            self.heartbeat(WorkerStatus::Online).await;
+            tokio::select! {
+                _ = state.cameras_changed.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(10)) => {}
+                _ = stop.notified() => break,
+            }
+        }
+        let ids: Vec<i64> = self.running.keys().copied().collect();
+        for id in ids {
+            self.stop_camera(id).await;
+        }
+        self.heartbeat(WorkerStatus::Offline).await;
+    }
+
+    async fn reconcile(&mut self) {
+        let filter = CameraFilter {
+            enabled: Some(true),
+            limit: self.state.config.live.max_cameras as i64,
+            ..Default::default()
+        };
+        let cameras = match self.state.store.list_cameras(&filter).await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot list cameras; keeping the running ones");
+                return;
+            }
+        };
+        let wanted: HashMap<i64, &Camera> = cameras.iter().map(|c| (c.id, c)).collect();
+        let gone: Vec<i64> = self
+            .running
+            .keys()
+            .filter(|id| !wanted.contains_key(id))
+            .copied()
+            .collect();
+        for id in gone {
+            self.stop_camera(id).await;
+            // Disabled (or deleted: then this fails quietly).
+            let _ = self
+                .state
+                .store
+                .set_camera_status(id, CameraStatus::Offline, self.state.clock.now())
+                .await;
+        }
+        for camera in cameras.iter() {
+            let fingerprint = format!(
+                "{}|{}|{}",
+                camera.updated_at, camera.stream_url, camera.settings
+            );
+            match self.running.get(&camera.id) {
+                Some(r) if r.fingerprint == fingerprint => continue,
+                Some(_) => self.stop_camera(camera.id).await,
+                None => {}
+            }
+            self.start_camera(camera, fingerprint).await;
+        }
+    }
+
+    async fn start_camera(&mut self, camera: &Camera, fingerprint: String) {
+        let spec = match self.spec(camera).await {
+            Ok(spec) => spec,
+            Err(reason) => {
+                tracing::warn!(camera_id = camera.id, %reason, "camera not started");
+                let _ = self
+                    .out
+                    .send(Output::Status {
+                        camera_id: camera.id,
+                        status: CameraStatus::Error,
+                        reason: Some(reason),
+                    })
+                    .await;
+                // Remember the failure so it is retried only after a change.
+                let thread = std::thread::spawn(|| {});
+                self.running.insert(
+                    camera.id,
+                    Running {
+                        fingerprint,
+                        stop: Arc::new(AtomicBool::new(true)),
+                        thread,
+                    },
+                );
+                return;
+            }
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let out = self.out.clone();
+        let thread_stop = stop.clone();
+        let name = format!("camera-{}", camera.id);
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || runner::run_camera(spec, thread_stop, out))
+            .expect("spawning a camera thread");
+        tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera started");
+        self.running.insert(
+            camera.id,
+            Running {
+                fingerprint,
+                stop,
+                thread,
+            },
+        );
+    }
+
+    async fn stop_camera(&mut self, id: i64) {
+        if let Some(r) = self.running.remove(&id) {
+            r.stop.store(true, Ordering::Relaxed);
+            // The thread notices within ~100 ms (or at its next frame).
+            let _ = tokio::task::spawn_blocking(move || r.thread.join()).await;
+            tracing::info!(camera_id = id, "camera stopped");
+        }
+    }
+
+    /// The thread's settings: unsealed URL, counting config, the active model.
+    async fn spec(&self, camera: &Camera) -> Result<CameraSpec, String> {
+        let live = &self.state.config.live;
+        let url = crate::stream_url::unsealed_url(
+            &camera.stream_url,
+            &camera.security_config,
+            &self.state.credentials,
+        )?;
+        let (input, is_file) = match url.strip_prefix("file://") {
+            Some(path) => (path.to_string(), true),
+            None => (url, false),
+        };
+        let stored: StoredSettings =
+            serde_json::from_value(camera.settings.clone()).unwrap_or_default();
+        let active = self
+            .state
+            .store
+            .list_ai_models()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .find(|m| m.is_active);
+        let model = active
+            .as_ref()
+            .map(|m| m.model_path.clone().into())
+            .unwrap_or_else(|| live.model.clone());
+        let detector = footfall_detect::DetectorConfig {
+            model,
+            confidence: stored.settings.confidence,
+            classes: stored.settings.classes.clone(),
+            ort_library: live.ort_library.clone(),
+            ..Default::default()
+        };
+        Ok(CameraSpec {
+            camera_id: camera.id,
+            input,
+            is_file,
+            loop_file: stored.settings.loop_file,
+            detector_fps: stored.settings.detector_fps,
+            motion_gate: stored.settings.motion_gate,
+            counting: footfall_core::counting::CountingConfig {
+                lines: stored.lines,
+                zones: stored.zones,
+            },
+            detector,
+            model_id: active.map(|m| m.id),
+            worker_id: self.worker_id.clone(),
+            run_id: format!(
+                "cam{}-{}",
+                camera.id,
+                self.state.clock.now().timestamp_millis()
+            ),
+            result_interval: Duration::from_secs(live.result_interval_s),
+            max_backoff: Duration::from_secs(live.max_backoff_s),
+            stall_timeout: Duration::from_secs(live.stall_timeout_s),
+        })
+    }
+
+    /// Upserts this node's `workers` row: cpu_usage in % of one core since the previous
+    /// heartbeat, memory_usage in bytes (resident).
+    async fn heartbeat(&mut self, status: WorkerStatus) {
+        let now = self.state.clock.now();
+        let usage = crate::telemetry::process_usage();
+        let memory = usage.map(|(_, rss)| rss as f64);
+        let cpu = usage.and_then(|(cpu_s, _)| {
+            let at = std::time::Instant::now();
+            let previous = self.last_cpu.replace((at, cpu_s))?;
+            let wall = at.duration_since(previous.0).as_secs_f64();
+            (wall > 0.0).then(|| 100.0 * (cpu_s - previous.1) / wall)
+        });
+        let running = self
+            .running
+            .values()
+            .filter(|r| !r.thread.is_finished())
+            .count();
+        let worker = footfall_store::Worker {
+            id: self.worker_id.clone(),
+            host: hostname(),
+            port: None,
+            status,
+            cpu_usage: cpu,
+            memory_usage: memory,
+            camera_count: running as i32,
+            max_cameras: self.state.config.live.max_cameras as i32,
+            last_heartbeat: Some(now),
+            created_at: now,
+        };
+        if let Err(e) = self.state.store.upsert_worker(&worker).await {
+            tracing::warn!(error = %e, "worker heartbeat not stored");
+        }
+    }
+}

@@ -1,0 +1,330 @@
+//! One camera, run continuously on its own thread: ffmpeg source -> motion gate ->
+//! detector -> tracker -> counters, turned into [`Output`]s for the writer.
+//!
+//! The engine (tracker and counters) outlives reconnections: frame times continue from
+//! where the last connection stopped plus the wall time of the gap, so a person standing
+//! on a line during a short drop is still the same track and is not counted again.
+//! Reconnection waits back off exponentially (1 s doubling to `max_backoff`, with up to
+//! 25 % jitter so many cameras of one failed switch do not retry in lock-step).
+
+use chrono::{DateTime, Utc};
+use footfall_core::counting::{CountEvent, CountingConfig, EventKind};
+use footfall_core::detection::Detector;
+use footfall_core::motion::MotionConfig;
+use footfall_core::pipeline::{Engine, EngineConfig, FrameSource};
+use footfall_core::tracker::ByteTrackConfig;
+use footfall_detect::{DetectorConfig, OrtDetector};
+use footfall_source::{FfmpegConfig, FfmpegSource, MonotonicClock};
+use footfall_store::{CameraStatus, EventSeverity, NewEvent, NewResult};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::Sender;
+
+/// What a camera thread reports.
+#[derive(Debug)]
+pub enum Output {
+    Status {
+        camera_id: i64,
+        status: CameraStatus,
+        reason: Option<String>,
+    },
+    Result(NewResult),
+    Events(Vec<NewEvent>),
+}
+
+/// Everything one camera thread needs.
+#[derive(Debug, Clone)]
+pub struct CameraSpec {
+    pub camera_id: i64,
+    /// Stream URL with credentials (never logged) or a file path.
+    pub input: String,
+    pub is_file: bool,
+    pub loop_file: bool,
+    pub detector_fps: f64,
+    pub motion_gate: bool,
+    pub counting: CountingConfig,
+    pub detector: DetectorConfig,
+    pub model_id: Option<i64>,
+    pub worker_id: String,
+    /// Unique per start of this camera: prefixes event and result ids, so ids of two runs
+    /// never collide while a replay of the same run is recognised.
+    pub run_id: String,
+    pub result_interval: Duration,
+    pub max_backoff: Duration,
+    pub stall_timeout: Duration,
+}
+
+/// Sums over one result interval.
+#[derive(Default)]
+struct Interval {
+    people_in: i32,
+    people_out: i32,
+    detections: i32,
+    confidence_sum: f64,
+    analysed: u32,
+    processing_s: f64,
+}
+
+struct Run<'a> {
+    spec: &'a CameraSpec,
+    out: &'a Sender<Output>,
+    stop: &'a AtomicBool,
+    interval: Interval,
+    interval_started: Instant,
+    results_sent: u64,
+    /// Occupancy at the latest analysed frame.
+    occupancy: i32,
+}
+
+impl Run<'_> {
+    fn send(&self, output: Output) -> bool {
+        // The writer is gone only at shutdown.
+        self.out.blocking_send(output).is_ok()
+    }
+
+    fn status(&self, status: CameraStatus, reason: Option<String>) -> bool {
+        self.send(Output::Status {
+            camera_id: self.spec.camera_id,
+            status,
+            reason,
+        })
+    }
+
+    fn events(&self, events: &[CountEvent], frame_pts: f64, now: DateTime<Utc>) -> bool {
+        if events.is_empty() {
+            return true;
+        }
+        let rows = events
+            .iter()
+            .map(|e| NewEvent {
+                camera_id: self.spec.camera_id,
+                event_type: e.kind.as_str().to_string(),
+                event_data: serde_json::to_value(e).unwrap_or_default(),
+                // Stream time -> wall time: events are at most a frame old.
+                timestamp: now
+                    - chrono::Duration::milliseconds(
+                        ((frame_pts - e.timestamp).max(0.0) * 1e3) as i64,
+                    ),
+                confidence_score: None,
+                severity: EventSeverity::Low,
+                client_id: Some(e.id.clone()),
+            })
+            .collect();
+        self.send(Output::Events(rows))
+    }
+
+    /// Emits the interval's result row when it is due (or `force`).
+    fn maybe_result(&mut self, force: bool) -> bool {
+        if !force && self.interval_started.elapsed() < self.spec.result_interval {
+            return true;
+        }
+        let i = std::mem::take(&mut self.interval);
+        self.interval_started = Instant::now();
+        self.results_sent += 1;
+        let mut row = NewResult::counts(
+            self.spec.camera_id,
+            Utc::now(),
+            self.occupancy,
+            i.people_in,
+            i.people_out,
+        );
+        row.detection_count = i.detections;
+        row.confidence_score = (i.detections > 0)
+            .then(|| (i.confidence_sum / f64::from(i.detections)).clamp(0.0, 1.0));
+        row.processing_time_ms =
+            (i.analysed > 0).then(|| i.processing_s * 1e3 / f64::from(i.analysed));
+        row.model_id = self.spec.model_id;
+        row.worker_id = Some(self.spec.worker_id.clone());
+        row.client_id = Some(format!("{}/result/{}", self.spec.run_id, self.results_sent));
+        self.send(Output::Result(row))
+    }
+
+    /// Waits `delay` unless stopped; false when stopped.
+    fn sleep(&self, delay: Duration) -> bool {
+        let until = Instant::now() + delay;
+        while Instant::now() < until {
+            if self.stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        !self.stop.load(Ordering::Relaxed)
+    }
+}
+
+fn jitter(delay: Duration) -> Duration {
+    use rand::Rng;
+    delay.mul_f64(1.0 + rand::thread_rng().gen_range(0.0..0.25))
+}
+
+/// Runs until `stop` is set (or a file without loop ends, or the detector cannot load).
+pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) {
+    let mut run = Run {
+        spec: &spec,
+        out: &out,
+        stop: &stop,
+        interval: Interval::default(),
+        interval_started: Instant::now(),
+        results_sent: 0,
+        occupancy: 0,
+    };
+    run.status(CameraStatus::Connecting, None);
+    let mut detector = match OrtDetector::new(&spec.detector) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(camera_id = spec.camera_id, error = %e, "detector does not load");
+            run.status(CameraStatus::Error, Some(format!("detector: {e}")));
+            return;
+        }
+    };
+    let engine_config = EngineConfig {
+        camera: spec.run_id.clone(),
+        counting: spec.counting.clone(),
+        tracker: ByteTrackConfig {
+            frame_rate: spec.detector_fps,
+            ..Default::default()
+        },
+        motion: MotionConfig {
+            enabled: spec.motion_gate,
+            ..Default::default()
+        },
+    };
+    let mut engine = match Engine::new(engine_config) {
+        Ok(e) => e,
+        Err(e) => {
+            run.status(
+                CameraStatus::Error,
+                Some(format!("counting configuration: {e}")),
+            );
+            return;
+        }
+    };
+    let clock = MonotonicClock::new();
+    let mut backoff = Duration::from_secs(1);
+    // Stream time continues across reconnections (see the module comment).
+    let mut pts_offset = 0.0;
+    let mut last_pts: Option<f64> = None;
+    let mut disconnected_at: Option<Instant> = None;
+    let mut attempt = 0u32;
+    while !stop.load(Ordering::Relaxed) {
+        if attempt > 0 {
+            run.status(CameraStatus::Reconnecting, None);
+        }
+        attempt += 1;
+        let mut config = FfmpegConfig::new(spec.input.clone());
+        config.fps = Some(spec.detector_fps);
+        config.fit = detector.input_size();
+        config.realtime = spec.is_file;
+        config.loop_input = spec.is_file && spec.loop_file;
+        config.stall_timeout = spec.stall_timeout;
+        // Reconnection is ours (with the engine kept), not ffmpeg's.
+        config.max_restarts = Some(0);
+        let opened = FfmpegSource::open(config);
+        let mut source = match opened {
+            Ok(s) => s,
+            Err(e) => {
+                let reason = footfall_source::url::mask_credentials_in_text(&e.to_string());
+                tracing::warn!(camera_id = spec.camera_id, error = %reason, "stream did not open");
+                run.status(CameraStatus::Error, Some(reason));
+                if !run.sleep(jitter(backoff)) {
+                    break;
+                }
+                backoff = (backoff * 2).min(spec.max_backoff);
+                continue;
+            }
+        };
+        if let (Some(last), Some(gap)) = (last_pts, disconnected_at.take()) {
+            pts_offset = last + gap.elapsed().as_secs_f64();
+        }
+        let mut online = false;
+        let ended = loop {
+            if stop.load(Ordering::Relaxed) {
+                break Ok(false);
+            }
+            let mut frame = match source.next_frame() {
+                Ok(Some(frame)) => frame,
+                Ok(None) => break Ok(true),
+                Err(e) => break Err(e),
+            };
+            if !online {
+                online = true;
+                backoff = Duration::from_secs(1);
+                run.status(CameraStatus::Online, None);
+            }
+            frame.pts += pts_offset;
+            let started = clock_now(&clock);
+            let report = match engine.process(&frame, &mut detector, &clock) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(camera_id = spec.camera_id, error = %e, "detector failed");
+                    run.status(CameraStatus::Error, Some(format!("detector: {e}")));
+                    return;
+                }
+            };
+            last_pts = Some(frame.pts);
+            if report.gate.is_some_and(|g| g.analyse()) {
+                run.interval.analysed += 1;
+                run.interval.processing_s += clock_now(&clock) - started;
+                run.interval.detections += report.detections.len() as i32;
+                run.interval.confidence_sum += report
+                    .detections
+                    .iter()
+                    .map(|d| f64::from(d.score))
+                    .sum::<f64>();
+                run.occupancy = occupancy(&engine, report.tracks.len());
+            }
+            for e in &report.events {
+                match e.kind {
+                    EventKind::LineIn => run.interval.people_in += 1,
+                    EventKind::LineOut => run.interval.people_out += 1,
+                    _ => {}
+                }
+            }
+            if !run.events(&report.events, frame.pts, Utc::now()) || !run.maybe_result(false) {
+                return;
+            }
+        };
+        drop(source);
+        match ended {
+            Ok(false) => break,
+            Ok(true) if spec.is_file && !spec.loop_file => {
+                let tail = engine.finish();
+                let now = Utc::now();
+                run.events(&tail, last_pts.unwrap_or(0.0), now);
+                run.maybe_result(true);
+                run.status(CameraStatus::Offline, Some("end of file".into()));
+                return;
+            }
+            Ok(true) => {
+                run.status(CameraStatus::Reconnecting, Some("stream ended".into()));
+            }
+            Err(e) => {
+                let reason = footfall_source::url::mask_credentials_in_text(&e.to_string());
+                tracing::warn!(camera_id = spec.camera_id, error = %reason, "stream lost");
+                run.status(CameraStatus::Error, Some(reason));
+            }
+        }
+        disconnected_at = Some(Instant::now());
+        if !run.sleep(jitter(backoff)) {
+            break;
+        }
+        backoff = (backoff * 2).min(spec.max_backoff);
+    }
+    run.maybe_result(true);
+    run.status(CameraStatus::Offline, Some("stopped".into()));
+}
+
+fn clock_now(clock: &MonotonicClock) -> f64 {
+    footfall_core::pipeline::Clock::now_s(clock)
+}
+
+/// Occupancy: people inside the zones when the camera has zones, else people in view.
+fn occupancy(engine: &Engine, tracks_in_view: usize) -> i32 {
+    let counts = engine.counts();
+    if counts.zones.is_empty() {
+        tracks_in_view as i32
+    } else {
+        counts.zones.iter().map(|(_, z)| z.occupancy as i32).sum()
+    }
+}

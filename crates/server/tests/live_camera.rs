@@ -1,0 +1,190 @@
+//! The live service end to end: a real RTSP server on loopback plays the shared video
+//! (at twice its speed), a camera created through the API counts it continuously, a
+//! WebSocket client sees the updates, the database ends with the 6 visitors of the
+//! video; killing the RTSP server turns the camera to error, restarting it brings the
+//! camera back without operator action.
+
+use footfall_server::testutil::{RtspServer, TestServer, cut_video, model};
+use footfall_store::{Backend, Role};
+use futures_util::StreamExt;
+use reqwest::Method;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Reads messages until `done` says so (returns that message) or `limit` passes.
+async fn until(
+    ws: &mut Socket,
+    limit: Duration,
+    seen: &mut Vec<Value>,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let frame = tokio::time::timeout(left, ws.next())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "timed out; last messages: {:#?}",
+                    &seen[seen.len().saturating_sub(8)..]
+                )
+            })
+            .expect("socket open")
+            .expect("frame");
+        if let Message::Text(text) = frame {
+            let m: Value = serde_json::from_str(&text).unwrap();
+            seen.push(m.clone());
+            if done(&m) {
+                return m;
+            }
+        }
+    }
+}
+
+fn is_status(m: &Value, status: &str) -> bool {
+    m["type"] == "camera_status" && m["data"]["status"] == status
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn camera_over_rtsp_counts_live_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("video-2x.mp4");
+    cut_video(0.0, 140.0, 2.0, &clip);
+    let rtsp = RtspServer::start(&clip, None, &[]);
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.live.enabled = true;
+        c.live.model = model();
+        c.live.result_interval_s = 2;
+        c.live.max_backoff_s = 2;
+    })
+    .await;
+    let admin = s.token("root", Role::Admin).await;
+    let mut ws = {
+        let url = format!(
+            "{}/api/v1/ws?access_token={admin}",
+            s.url.replace("http://", "ws://")
+        );
+        tokio_tungstenite::connect_async(url).await.unwrap().0
+    };
+    let camera = json!({
+        "name": "Table",
+        "stream_url": rtsp.url,
+        // The clip runs at 2x: 20 analysed frames a second are the video's 10.
+        "settings": {"detector_fps": 20},
+        "zones": [{"name": "table", "polygon": [
+            {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
+    });
+    let (status, created) = s
+        .call(Method::POST, "/api/v1/cameras", Some(&admin), Some(camera))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let mut seen = Vec::new();
+    until(&mut ws, Duration::from_secs(30), &mut seen, |m| {
+        is_status(m, "online")
+    })
+    .await;
+    // The 70 s stream plays to its end; the camera then tries to reconnect.
+    let ended = until(&mut ws, Duration::from_secs(150), &mut seen, |m| {
+        m["type"] == "camera_status"
+            && (m["data"]["status"] == "reconnecting" || m["data"]["status"] == "error")
+    })
+    .await;
+    drop(rtsp);
+    assert!(
+        seen.iter()
+            .any(|m| m["type"] == "count" && m["camera_id"] == id),
+        "count updates over the WebSocket"
+    );
+    assert!(
+        seen.iter()
+            .any(|m| m["type"] == "event" && m["data"]["event_type"] == "zone_enter"),
+        "events over the WebSocket"
+    );
+
+    let (_, visits) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?camera_id={id}&event_type=zone_visit&limit=100"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(
+        visits.as_array().unwrap().len(),
+        6,
+        "the video's 6 visitors ({ended})"
+    );
+    // Camera data carries wall-clock times (the test server's clock is frozen).
+    let now = chrono::Utc::now();
+    let wide = (
+        (now - chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        (now + chrono::Duration::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    let (_, day) = s
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/cameras/{id}/counts?bucket=raw&limit=1&from={}&to={}",
+                wide.0, wide.1
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(
+        day["total"].as_u64().unwrap() >= 10,
+        "a result every 2 s: {day}"
+    );
+    assert!(
+        day["items"][0]["worker_id"].as_str().unwrap().contains(':'),
+        "{day}"
+    );
+    let (_, workers) = s
+        .call(Method::GET, "/api/v1/workers", Some(&admin), None)
+        .await;
+    assert_eq!(workers[0]["status"], "online");
+
+    // The server is gone: the camera reports an error, then recovers on its own when the
+    // stream is back (same address).
+    until(&mut ws, Duration::from_secs(30), &mut seen, |m| {
+        is_status(m, "error")
+    })
+    .await;
+    let (_, cam) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/cameras/{id}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert!(
+        cam["status"] == "error" || cam["status"] == "reconnecting",
+        "{cam}"
+    );
+    let short = dir.path().join("short.mp4");
+    cut_video(0.0, 10.0, 2.0, &short);
+    let port = url_port(created["stream_url"].as_str().unwrap());
+    let _back = RtspServer::start(&short, Some(port), &["--loop"]);
+    until(&mut ws, Duration::from_secs(30), &mut seen, |m| {
+        is_status(m, "online")
+    })
+    .await;
+    s.stop().await;
+}
+
+fn url_port(url: &str) -> u16 {
+    url.rsplit_once(':')
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
