@@ -37,6 +37,8 @@ enum Command {
     /// Validate and print the configuration.
     #[command(subcommand)]
     Config(cmds::server::ConfigCommand),
+    /// Run the server with a demo camera playing the shared video (SQLite, one box).
+    Demo(cmds::demo::Args),
     /// Load-test the API and store: counts query latency, ingest rate, login time.
     BenchApi(cmds::bench_api::Args),
 }
@@ -44,7 +46,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // The server configures its own (JSON) logging from its config file.
-    if !matches!(cli.command, Command::Serve(_)) {
+    if !matches!(cli.command, Command::Serve(_) | Command::Demo(_)) {
         init_logging();
     }
     let result = match cli.command {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::User(command) => cmds::server::user(command),
         Command::Config(command) => cmds::server::config(command),
         Command::BenchApi(args) => cmds::bench_api::run(args),
+        Command::Demo(args) => cmds::demo::run(args),
     };
     match result {
         Ok(code) => code,

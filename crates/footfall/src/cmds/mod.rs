@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod bench_api;
 pub mod count;
+pub mod demo;
 pub mod doctor;
 pub mod server;
 pub mod track;

@@ -178,7 +178,7 @@ const STREAM_TYPES: &[&str] = &["rtsp", "http", "hls", "mjpeg", "file", "images"
 
 /// Validates an input into the row to write. `existing` is the camera being replaced
 /// (PUT), whose sealed credentials are kept when the masked URL comes back unchanged.
-fn to_write(
+pub fn to_write(
     state: &AppState,
     input: CameraInput,
     existing: Option<&Camera>,

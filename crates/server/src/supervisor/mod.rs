@@ -136,9 +136,10 @@ impl Supervisor {
                 .await;
         }
         for camera in cameras.iter() {
+            // Configuration only: status updates (which touch updated_at) never restart it.
             let fingerprint = format!(
                 "{}|{}|{}",
-                camera.updated_at, camera.stream_url, camera.settings
+                camera.stream_url, camera.settings, camera.security_config
             );
             match self.running.get(&camera.id) {
                 Some(r) if r.fingerprint == fingerprint => continue,
