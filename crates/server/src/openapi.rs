@@ -46,6 +46,8 @@ use utoipa::OpenApi;
         crate::routes::ops::CreatedApiKey,
         crate::routes::ops::RegisterModelRequest,
         crate::live::CameraLive,
+        crate::routes::cameras::ProbeRequest,
+        crate::routes::cameras::ProbeResult,
     ))
 )]
 struct ApiDoc;
@@ -68,6 +70,7 @@ fn request_schema(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/api/v1/ingest/counts") => "IngestCounts",
         ("POST", "/api/v1/ingest/events") => "IngestEvents",
         ("POST", "/api/v1/api-keys") => "CreateApiKeyRequest",
+        ("POST", "/api/v1/cameras/{id}/test") => "ProbeRequest",
         ("POST", "/api/v1/models") => "RegisterModelRequest",
         _ => return None,
     })
@@ -92,6 +95,7 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/ingest/counts") | ("POST", "/api/v1/ingest/events") => r("IngestOutcome"),
         ("POST", "/api/v1/api-keys") => r("CreatedApiKey"),
         ("GET", "/api/v1/live") => json!({"type": "array", "items": r("CameraLive")}),
+        ("POST", "/api/v1/cameras/{id}/test") => r("ProbeResult"),
         _ => return None,
     })
 }

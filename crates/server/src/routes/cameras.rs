@@ -384,3 +384,125 @@ pub async fn delete(
     state.cameras_changed.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeRequest {
+    /// A URL to try instead of the camera's own (e.g. before saving a change). The masked
+    /// form of the camera's URL means "the stored one".
+    pub stream_url: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ProbeResult {
+    pub ok: bool,
+    pub codec: Option<String>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub fps: Option<f64>,
+    /// timeout, auth_failed, not_found, unreachable, unsupported_codec, invalid_data,
+    /// ffmpeg_missing or failed.
+    pub error: Option<String>,
+    /// What went wrong, credentials masked.
+    pub message: Option<String>,
+    /// Seconds the probe took.
+    pub elapsed_s: f64,
+}
+
+/// Longest a probe may take.
+const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Opens the stream, reads one frame and reports what it is, or exactly why it fails,
+/// within 15 s (the probe is abandoned, and its ffmpeg killed, after that).
+pub async fn probe(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<ProbeResult>> {
+    // The body is optional: empty means "the camera's own URL".
+    let request: ProbeRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ProbeRequest::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?
+    };
+    let camera = state.store.camera(id).await?;
+    let requested = request.stream_url.filter(|u| u.trim() != camera.stream_url);
+    let url = match requested {
+        Some(url) => {
+            StreamUrl::parse(&url, &state.config.cameras.allowed_schemes)?;
+            url.trim().to_string()
+        }
+        None => crate::stream_url::unsealed_url(
+            &camera.stream_url,
+            &camera.security_config,
+            &state.credentials,
+        )
+        .map_err(ApiError::internal)?,
+    };
+    let started = std::time::Instant::now();
+    let input = url
+        .strip_prefix("file://")
+        .map(str::to_string)
+        .unwrap_or(url);
+    let task = tokio::task::spawn_blocking(move || {
+        use footfall_core::pipeline::FrameSource;
+        let mut config = footfall_source::FfmpegConfig::new(input);
+        config.connect_timeout = std::time::Duration::from_secs(8);
+        config.stall_timeout = std::time::Duration::from_secs(8);
+        config.max_restarts = Some(0);
+        config.fps = Some(1.0);
+        let mut source = footfall_source::FfmpegSource::open(config)?;
+        let frame = source.next_frame()?;
+        Ok::<_, footfall_source::SourceError>((frame.is_some(), source.stream_info().cloned()))
+    });
+    let outcome = tokio::time::timeout(PROBE_LIMIT, task).await;
+    let elapsed_s = started.elapsed().as_secs_f64();
+    let mut result = ProbeResult {
+        ok: false,
+        codec: None,
+        width: None,
+        height: None,
+        fps: None,
+        error: None,
+        message: None,
+        elapsed_s,
+    };
+    match outcome {
+        Err(_) => {
+            result.error = Some("timeout".into());
+            result.message = Some(format!("no frame within {} s", PROBE_LIMIT.as_secs()));
+        }
+        Ok(Err(join)) => return Err(ApiError::internal(join)),
+        Ok(Ok(Ok((got_frame, info)))) => {
+            result.ok = got_frame;
+            if let Some(info) = info {
+                result.codec = Some(info.codec);
+                result.width = Some(info.width);
+                result.height = Some(info.height);
+                result.fps = info.fps;
+            }
+            if !got_frame {
+                result.error = Some("invalid_data".into());
+                result.message = Some("the stream ended before its first frame".into());
+            }
+        }
+        Ok(Ok(Err(e))) => {
+            use footfall_source::SourceError as E;
+            let kind = match &e {
+                E::AuthFailed { .. } => "auth_failed",
+                E::NotFound { .. } => "not_found",
+                E::Unreachable { .. } => "unreachable",
+                E::UnsupportedCodec { .. } => "unsupported_codec",
+                E::InvalidData { .. } => "invalid_data",
+                E::Stalled { .. } => "timeout",
+                E::FfmpegMissing { .. } => "ffmpeg_missing",
+                _ => "failed",
+            };
+            result.error = Some(kind.into());
+            result.message = Some(footfall_source::url::mask_credentials_in_text(
+                &e.to_string(),
+            ));
+        }
+    }
+    Ok(Json(result))
+}

@@ -237,6 +237,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Delete a camera and its data.",
     ),
     e(
+        "POST",
+        "/api/v1/cameras/{id}/test",
+        Access::Role(User),
+        "cameras",
+        "Probe the camera's stream (or another URL): codec, size, fps or the precise error, within 15 s.",
+    ),
+    e(
         "GET",
         "/api/v1/cameras/{id}/counts",
         Access::Role(Viewer),
@@ -392,6 +399,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/api/v1/cameras/{id}") => get(cameras::get),
         ("PUT", "/api/v1/cameras/{id}") => put(cameras::replace),
         ("DELETE", "/api/v1/cameras/{id}") => delete(cameras::delete),
+        ("POST", "/api/v1/cameras/{id}/test") => post(cameras::probe),
         ("GET", "/api/v1/cameras/{id}/counts") => get(results::camera_counts),
         ("POST", "/api/v1/cameras/{id}/corrections") => post(results::correction),
         ("GET", "/api/v1/counts") => get(results::all_counts),
