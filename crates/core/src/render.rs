@@ -1,8 +1,10 @@
 //! Drawing on BGR frames for annotated output: boxes, track ids, lines, zones, labels.
 //! Pure pixel arithmetic, no font files: a built-in 5x7 bitmap font.
 
+use crate::counting::CountingConfig;
 use crate::frame::Frame;
 use crate::geometry::{BBox, Point};
+use crate::pipeline::{CountsSnapshot, FrameReport};
 
 /// BGR colour.
 pub type Bgr = [u8; 3];
@@ -162,6 +164,66 @@ pub fn draw_label(frame: &mut Frame, x: i32, y: i32, text: &str, scale: i32, fg:
                 }
             }
         }
+    }
+}
+
+/// Draws what the engine saw onto `frame`: zones with occupancy and visitors, lines with
+/// in / out, each track's box and id, and a CROSSING banner on frames with a line event.
+pub fn annotate(
+    frame: &mut Frame,
+    config: &CountingConfig,
+    report: &FrameReport,
+    counts: &CountsSnapshot,
+) {
+    let (w, h) = (frame.width as f32, frame.height as f32);
+    let scale = if frame.width >= 800 { 2 } else { 1 };
+    for (zone, (_, c)) in config.zones.iter().zip(&counts.zones) {
+        let pts: Vec<Point> = zone.polygon.iter().map(|p| p.scaled(w, h)).collect();
+        draw_polygon(frame, &pts, 2, MAGENTA);
+        let label = format!("{} NOW {} VIS {}", zone.name, c.occupancy, c.visitors);
+        draw_label(
+            frame,
+            pts[0].x as i32,
+            pts[0].y as i32,
+            &label,
+            scale,
+            WHITE,
+            MAGENTA,
+        );
+    }
+    for (line, (_, c)) in config.lines.iter().zip(&counts.lines) {
+        let (a, b) = (line.start.scaled(w, h), line.end.scaled(w, h));
+        draw_line(frame, a, b, 2, CYAN);
+        let label = format!("{} IN {} OUT {}", line.name, c.inward, c.outward);
+        draw_label(
+            frame,
+            a.x as i32,
+            a.y as i32 - 10 * scale,
+            &label,
+            scale,
+            BLACK,
+            CYAN,
+        );
+    }
+    for track in &report.tracks {
+        let colour = track_colour(track.id);
+        draw_box(frame, &track.bbox, 2, colour);
+        draw_label(
+            frame,
+            track.bbox.x1 as i32,
+            track.bbox.y1 as i32 - 9 * scale,
+            &format!("#{}", track.id),
+            scale,
+            BLACK,
+            colour,
+        );
+    }
+    if report
+        .events
+        .iter()
+        .any(|e| e.kind.as_str().starts_with("line"))
+    {
+        draw_label(frame, 4, 4, "CROSSING", scale, BLACK, YELLOW);
     }
 }
 

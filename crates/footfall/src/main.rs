@@ -1,7 +1,6 @@
 //! `footfall`: the people counter's one binary. Each subcommand lives in `cmds/` with its
 //! own `Args` and `run`.
 
-mod annotate;
 mod clock;
 mod cmds;
 mod summary;

@@ -116,6 +116,9 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
         ("GET", "/api/v1/alerts") => ops::AlertQuery::into_params(query),
         ("GET", "/api/v1/audit") => ops::AuditQuery::into_params(query),
         ("GET", "/api/v1/ws") => crate::routes::live::WsQuery::into_params(query),
+        ("GET", "/api/v1/cameras/{id}/live.mjpeg") => {
+            crate::routes::live::MjpegQuery::into_params(query)
+        }
         _ => Vec::new(),
     };
     params

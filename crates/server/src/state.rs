@@ -29,6 +29,8 @@ pub struct Inner {
     /// Verified against when a login names no user, so both paths cost one argon2 run.
     pub dummy_hash: String,
     pub graphql: crate::graphql::Schema,
+    /// Latest frame of each running camera (snapshots, MJPEG).
+    pub frames: std::sync::Mutex<std::collections::HashMap<i64, crate::supervisor::FrameSlot>>,
     /// Signalled on every camera create / change / delete (the supervisor reconciles).
     pub cameras_changed: tokio::sync::Notify,
     /// Live updates for WebSocket clients and GET /api/v1/live.
@@ -100,6 +102,7 @@ impl AppState {
             setup_token: std::sync::Mutex::new(None),
             live: crate::live::Hub::default(),
             cameras_changed: tokio::sync::Notify::new(),
+            frames: Default::default(),
         })))
     }
 

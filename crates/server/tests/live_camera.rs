@@ -88,6 +88,50 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         is_status(m, "online")
     })
     .await;
+    // Snapshot and MJPEG of the running camera (the latter with the token in the URL, as
+    // an <img> tag sends it).
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let snap = s
+        .client
+        .get(format!("{}/api/v1/cameras/{id}/snapshot.jpg", s.url))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snap.headers()["content-type"], "image/jpeg");
+    let jpeg = snap.bytes().await.unwrap();
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG");
+    let mut mjpeg = s
+        .client
+        .get(format!(
+            "{}/api/v1/cameras/{id}/live.mjpeg?fps=5&access_token={admin}",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        mjpeg.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("multipart/x-mixed-replace")
+    );
+    let part = mjpeg.chunk().await.unwrap().unwrap();
+    assert!(
+        part.starts_with(b"--frame\r\nContent-Type: image/jpeg\r\n"),
+        "{:?}",
+        &part[..40]
+    );
+    drop(mjpeg);
+    let (status, _) = s
+        .call(
+            Method::GET,
+            "/api/v1/cameras/999/snapshot.jpg",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
     // The 70 s stream plays to its end; the camera then tries to reconnect.
     let ended = until(&mut ws, Duration::from_secs(150), &mut seen, |m| {
         m["type"] == "camera_status"

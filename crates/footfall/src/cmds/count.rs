@@ -1,7 +1,6 @@
 //! `footfall count`: one video, stream or image folder through the whole engine.
 
 use super::DetectorArgs;
-use crate::annotate::annotate;
 use crate::clock::{MonotonicClock, cpu_seconds};
 use crate::summary::{CountSummary, Format, LineSummary, ZoneSummary, render_events};
 use anyhow::{Context, bail};
@@ -9,6 +8,7 @@ use footfall_core::counting::{CountEvent, CountingConfig, parse_line_spec, parse
 use footfall_core::detection::Detector;
 use footfall_core::motion::MotionConfig;
 use footfall_core::pipeline::{Clock, Engine, EngineConfig, FrameSource};
+use footfall_core::render::annotate;
 use footfall_core::tracker::ByteTrackConfig;
 use footfall_detect::OrtDetector;
 use footfall_source::{FfmpegConfig, FfmpegSource, VideoWriter, write_image};

@@ -304,3 +304,116 @@ pub fn publish_events(state: &AppState, events: &[&footfall_store::NewEvent]) {
             .publish(crate::live::Kind::Event, Some(e.camera_id), now, data);
     }
 }
+
+/// The latest frame of camera `id`, drawn and JPEG-encoded.
+async fn latest_jpeg(state: &AppState, id: i64) -> ApiResult<Vec<u8>> {
+    let slot = state
+        .frames
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&id)
+        .cloned();
+    let Some(slot) = slot else {
+        // 404 for an unknown camera, 409 for one that is not running here.
+        state.store.camera(id).await?;
+        return Err(ApiError::conflict(
+            "camera",
+            "the camera is not running (disabled, or on another node)",
+        ));
+    };
+    let latest = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let Some(mut latest) = latest else {
+        return Err(ApiError::unavailable(
+            "no frame yet; the camera is connecting",
+        ));
+    };
+    tokio::task::spawn_blocking(move || {
+        footfall_core::render::annotate(
+            &mut latest.frame,
+            &latest.counting,
+            &latest.report,
+            &latest.counts,
+        );
+        encode_jpeg(&latest.frame)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// BGR frame -> JPEG (quality 80).
+pub fn encode_jpeg(frame: &footfall_core::frame::Frame) -> ApiResult<Vec<u8>> {
+    let mut out = Vec::with_capacity(frame.pixels.len() / 8);
+    let (w, h) = (u16::try_from(frame.width), u16::try_from(frame.height));
+    let (Ok(w), Ok(h)) = (w, h) else {
+        return Err(ApiError::internal("frame too large for JPEG"));
+    };
+    jpeg_encoder::Encoder::new(&mut out, 80)
+        .encode(&frame.pixels, w, h, jpeg_encoder::ColorType::Bgr)
+        .map_err(ApiError::internal)?;
+    Ok(out)
+}
+
+/// GET /api/v1/cameras/{id}/snapshot.jpg: the latest frame with boxes, track ids, lines
+/// and zones drawn.
+pub async fn snapshot(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    let jpeg = latest_jpeg(&state, id).await?;
+    Ok(([(axum::http::header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct MjpegQuery {
+    /// Frames per second, 0.2..=10. Default 2.
+    pub fps: Option<f64>,
+    /// The access token (browsers cannot set headers on an <img>).
+    pub access_token: Option<String>,
+}
+
+/// GET /api/v1/cameras/{id}/live.mjpeg: the drawn latest frame as a multipart MJPEG
+/// stream at a low rate, for an <img> tag; ends when the camera stops.
+pub async fn mjpeg(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(q): Query<MjpegQuery>,
+) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    let fps = q.fps.unwrap_or(2.0);
+    if !(fps.is_finite() && (0.2..=10.0).contains(&fps)) {
+        return Err(ApiError::invalid("fps", "must be 0.2 to 10"));
+    }
+    // Fail now (404 / 409 / 503) rather than with an empty stream.
+    let first = latest_jpeg(&state, id).await?;
+    let period = Duration::from_secs_f64(1.0 / fps);
+    let stream =
+        futures_util::stream::unfold((state, Some(first)), move |(state, pending)| async move {
+            let jpeg = match pending {
+                Some(j) => j,
+                None => {
+                    tokio::time::sleep(period).await;
+                    latest_jpeg(&state, id).await.ok()?
+                }
+            };
+            let mut part = format!(
+                "--frame\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                jpeg.len()
+            )
+            .into_bytes();
+            part.extend_from_slice(&jpeg);
+            part.extend_from_slice(b"\r\n");
+            Some((
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(part)),
+                (state, None),
+            ))
+        });
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "multipart/x-mixed-replace; boundary=frame",
+        )],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response())
+}

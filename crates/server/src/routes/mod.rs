@@ -245,6 +245,20 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
+        "/api/v1/cameras/{id}/snapshot.jpg",
+        Access::Role(Viewer),
+        "live",
+        "The camera's latest frame with boxes, track ids, lines and zones drawn (JPEG).",
+    ),
+    e(
+        "GET",
+        "/api/v1/cameras/{id}/live.mjpeg",
+        Access::Role(Viewer),
+        "live",
+        "The drawn latest frames as an MJPEG stream at a low rate (fps, default 2).",
+    ),
+    e(
+        "GET",
         "/api/v1/cameras/{id}/counts",
         Access::Role(Viewer),
         "counts",
@@ -400,6 +414,8 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("PUT", "/api/v1/cameras/{id}") => put(cameras::replace),
         ("DELETE", "/api/v1/cameras/{id}") => delete(cameras::delete),
         ("POST", "/api/v1/cameras/{id}/test") => post(cameras::probe),
+        ("GET", "/api/v1/cameras/{id}/snapshot.jpg") => get(live::snapshot),
+        ("GET", "/api/v1/cameras/{id}/live.mjpeg") => get(live::mjpeg),
         ("GET", "/api/v1/cameras/{id}/counts") => get(results::camera_counts),
         ("POST", "/api/v1/cameras/{id}/corrections") => post(results::correction),
         ("GET", "/api/v1/counts") => get(results::all_counts),
@@ -439,6 +455,13 @@ pub fn router(state: &AppState) -> Router<AppState> {
     router
 }
 
+/// Routes that also accept `?access_token=` (see [`require_role`]).
+const QUERY_TOKEN_PATHS: &[&str] = &[
+    "/api/v1/ws",
+    "/api/v1/cameras/{id}/snapshot.jpg",
+    "/api/v1/cameras/{id}/live.mjpeg",
+];
+
 /// Authenticates the bearer token, enforces the endpoint's role (a denial is audited)
 /// and hands the caller to the handler through the request extensions.
 async fn require_role(
@@ -453,9 +476,9 @@ async fn require_role(
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
     let (mut parts, body) = request.into_parts();
-    // Browsers cannot set headers on a WebSocket: that one route also takes the token
-    // from its query string.
-    if path == "/api/v1/ws"
+    // Browsers cannot set headers on a WebSocket or an <img>: those routes also take the
+    // token from their query string (and only those: tokens in URLs end up in logs).
+    if QUERY_TOKEN_PATHS.contains(&path)
         && !parts
             .headers
             .contains_key(axum::http::header::AUTHORIZATION)

@@ -19,6 +19,30 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// The latest frame of a running camera with what to draw on it (for snapshots and the
+/// MJPEG view; drawn only when someone asks).
+#[derive(Clone)]
+pub struct LatestFrame {
+    pub frame: footfall_core::frame::Frame,
+    pub report: footfall_core::pipeline::FrameReport,
+    pub counts: footfall_core::pipeline::CountsSnapshot,
+    pub counting: Arc<footfall_core::counting::CountingConfig>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+impl std::fmt::Debug for LatestFrame {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "LatestFrame({}x{} at {})",
+            self.frame.width, self.frame.height, self.at
+        )
+    }
+}
+
+/// Where a camera thread leaves its latest frame.
+pub type FrameSlot = Arc<std::sync::Mutex<Option<LatestFrame>>>;
+
 struct Running {
     /// What the thread was started from; a different one means restart.
     fingerprint: String,
@@ -178,6 +202,14 @@ impl Supervisor {
         };
         let stop = Arc::new(AtomicBool::new(false));
         let out = self.out.clone();
+        let slot: FrameSlot = Arc::default();
+        self.state
+            .frames
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(camera.id, slot.clone());
+        let mut spec = spec;
+        spec.frame_slot = Some(slot);
         let thread_stop = stop.clone();
         let name = format!("camera-{}", camera.id);
         let thread = std::thread::Builder::new()
@@ -196,6 +228,11 @@ impl Supervisor {
     }
 
     async fn stop_camera(&mut self, id: i64) {
+        self.state
+            .frames
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         if let Some(r) = self.running.remove(&id) {
             r.stop.store(true, Ordering::Relaxed);
             // The thread notices within ~100 ms (or at its next frame).
@@ -259,6 +296,7 @@ impl Supervisor {
             result_interval: Duration::from_secs(live.result_interval_s),
             max_backoff: Duration::from_secs(live.max_backoff_s),
             stall_timeout: Duration::from_secs(live.stall_timeout_s),
+            frame_slot: None,
         })
     }
 

@@ -53,6 +53,8 @@ pub struct CameraSpec {
     pub result_interval: Duration,
     pub max_backoff: Duration,
     pub stall_timeout: Duration,
+    /// Where the latest frame goes (snapshots, MJPEG).
+    pub frame_slot: Option<super::FrameSlot>,
 }
 
 /// Sums over one result interval.
@@ -201,6 +203,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
         }
     };
     let clock = MonotonicClock::new();
+    let counting = Arc::new(spec.counting.clone());
     let mut backoff = Duration::from_secs(1);
     // Stream time continues across reconnections (see the module comment).
     let mut pts_offset = 0.0;
@@ -263,6 +266,16 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                 }
             };
             last_pts = Some(frame.pts);
+            if let Some(slot) = &spec.frame_slot {
+                let latest = super::LatestFrame {
+                    frame: frame.clone(),
+                    report: report.clone(),
+                    counts: engine.counts(),
+                    counting: counting.clone(),
+                    at: Utc::now(),
+                };
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(latest);
+            }
             if report.gate.is_some_and(|g| g.analyse()) {
                 run.interval.analysed += 1;
                 run.interval.processing_s += clock_now(&clock) - started;
