@@ -36,6 +36,8 @@ enum Command {
     /// Validate and print the configuration.
     #[command(subcommand)]
     Config(cmds::server::ConfigCommand),
+    /// Load-test the live service: N cameras, frame-to-WebSocket latency, CPU per camera.
+    BenchLive(cmds::bench_live::Args),
     /// Run the server with a demo camera playing the shared video (SQLite, one box).
     Demo(cmds::demo::Args),
     /// Load-test the API and store: counts query latency, ingest rate, login time.
@@ -59,6 +61,7 @@ fn main() -> ExitCode {
         Command::Config(command) => cmds::server::config(command),
         Command::BenchApi(args) => cmds::bench_api::run(args),
         Command::Demo(args) => cmds::demo::run(args),
+        Command::BenchLive(args) => cmds::bench_live::run(args),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 pub mod bench;
 pub mod bench_api;
+pub mod bench_live;
 pub mod count;
 pub mod demo;
 pub mod doctor;

@@ -31,6 +31,15 @@ pub enum Output {
     },
     Result(NewResult),
     Events(Vec<NewEvent>),
+    /// Occupancy changed or people crossed a line on the frame read at `frame_at`:
+    /// published to live clients at once (the stored rows follow in batches).
+    Live {
+        camera_id: i64,
+        people_count: i32,
+        people_in: i32,
+        people_out: i32,
+        frame_at: DateTime<Utc>,
+    },
 }
 
 /// Everything one camera thread needs.
@@ -256,6 +265,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                 run.status(CameraStatus::Online, None);
             }
             frame.pts += pts_offset;
+            let frame_at = Utc::now();
             let started = clock_now(&clock);
             let report = match engine.process(&frame, &mut detector, &clock) {
                 Ok(r) => r,
@@ -285,14 +295,31 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                     .iter()
                     .map(|d| f64::from(d.score))
                     .sum::<f64>();
+            }
+            let occupancy_before = run.occupancy;
+            if report.gate.is_some_and(|g| g.analyse()) {
                 run.occupancy = occupancy(&engine, report.tracks.len());
             }
+            let (mut crossed_in, mut crossed_out) = (0, 0);
             for e in &report.events {
                 match e.kind {
-                    EventKind::LineIn => run.interval.people_in += 1,
-                    EventKind::LineOut => run.interval.people_out += 1,
+                    EventKind::LineIn => crossed_in += 1,
+                    EventKind::LineOut => crossed_out += 1,
                     _ => {}
                 }
+            }
+            run.interval.people_in += crossed_in;
+            run.interval.people_out += crossed_out;
+            if (run.occupancy != occupancy_before || !report.events.is_empty())
+                && !run.send(Output::Live {
+                    camera_id: spec.camera_id,
+                    people_count: run.occupancy,
+                    people_in: crossed_in,
+                    people_out: crossed_out,
+                    frame_at,
+                })
+            {
+                return;
             }
             if !run.events(&report.events, frame.pts, Utc::now()) || !run.maybe_result(false) {
                 return;

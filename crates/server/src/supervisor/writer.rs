@@ -6,8 +6,8 @@
 //! so order is kept; every few seconds the file is replayed from the top and truncated
 //! once all of it is stored. Every result and event carries a client id (run id + number,
 //! or the engine's event id), so a batch stored just before a failure is recognised on
-//! replay and not stored twice. Live updates are published only after the rows are
-//! stored.
+//! replay and not stored twice. Live clients get events and count changes the moment
+//! they arrive (frame-to-browser latency), independently of storage.
 
 use super::runner::Output;
 use crate::state::AppState;
@@ -55,7 +55,16 @@ impl Writer {
             tokio::select! {
                 item = rx.recv() => match item {
                     Some(Output::Result(r)) => batch.results.push(r),
-                    Some(Output::Events(mut e)) => batch.events.append(&mut e),
+                    Some(Output::Events(mut e)) => {
+                        // Live clients get events at once; storage follows in the batch.
+                        crate::routes::live::publish_events(&self.state, &e.iter().collect::<Vec<_>>());
+                        batch.events.append(&mut e);
+                    }
+                    Some(Output::Live { camera_id, people_count, people_in, people_out, frame_at }) => {
+                        let data = serde_json::json!({"people_count": people_count, "people_in": people_in,
+                                                      "people_out": people_out, "frame_at": frame_at});
+                        self.state.live.publish(crate::live::Kind::Count, Some(camera_id), self.state.clock.now(), data);
+                    }
                     Some(Output::Status { camera_id, status, reason }) => {
                         // Status changes are rare: stored and published at once (after
                         // what the camera counted before the change).

@@ -1,0 +1,271 @@
+//! `footfall bench-live`: the live service under load on this machine. Starts the
+//! server (SQLite in a temp dir) with N cameras playing a 1280x720 copy of the demo
+//! video in a loop in real time, follows the WebSocket and reports:
+//! - frame-to-browser latency: from the moment a frame is read from ffmpeg (its
+//!   `frame_at`) to the count update carrying it arriving on a WebSocket client on
+//!   loopback (p50 / p95 / max); a pipeline that falls behind shows as growing latency;
+//! - CPU: this process (detector, tracker, server) and its ffmpeg children (decode),
+//!   per camera, from /proc.
+
+use anyhow::{Context, Result, anyhow, bail};
+use footfall_store::{NewUser, Role};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(
+        long,
+        env = "FOOTFALL_DEMO_VIDEO",
+        default_value = "../shared/data/one-by-one-person-detection.mp4"
+    )]
+    pub video: PathBuf,
+    #[arg(
+        long,
+        env = "FOOTFALL_MODEL",
+        default_value = "../shared/models/yolox_nano.onnx"
+    )]
+    pub model: PathBuf,
+    /// Cameras to run at once.
+    #[arg(long, default_value_t = 1)]
+    pub cameras: usize,
+    /// Analysed frames per second per camera.
+    #[arg(long, default_value_t = 5.0)]
+    pub fps: f64,
+    /// Seconds measured (after 10 s of warm-up).
+    #[arg(long, default_value_t = 60)]
+    pub seconds: u64,
+    /// Turn the motion gate off (every frame goes to the detector).
+    #[arg(long)]
+    pub no_motion_gate: bool,
+}
+
+/// CPU seconds (user + system) of a process from /proc/PID/stat.
+fn cpu_of(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some((fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?) / 100.0)
+}
+
+/// (this process, its children) CPU seconds; children still running are read directly.
+fn cpu_split() -> (f64, f64) {
+    let me = std::process::id();
+    let own = cpu_of(me).unwrap_or(0.0);
+    let mut children = 0.0;
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<u32>().ok());
+            if ppid == Some(me) {
+                children += cpu_of(pid).unwrap_or(0.0);
+            }
+        }
+    }
+    (own, children)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    if args.cameras == 0 || args.cameras > 64 {
+        bail!("--cameras must be 1 to 64");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: Args) -> Result<ExitCode> {
+    let dir = tempfile::tempdir()?;
+    let clip = dir.path().join("camera-720p.mp4");
+    eprintln!(
+        "preparing a 1280x720 H.264 copy of {} ...",
+        args.video.display()
+    );
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-t", "60", "-i"])
+        .arg(&args.video)
+        .args([
+            "-vf",
+            "scale=1280:720",
+            "-r",
+            "25",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "23",
+            "-g",
+            "50",
+            "-an",
+        ])
+        .arg(&clip)
+        .status()
+        .context("running ffmpeg")?;
+    if !status.success() {
+        bail!("ffmpeg could not prepare the 720p clip");
+    }
+    let mut config = footfall_server::config::Config::default();
+    config.database.data_dir = dir.path().join("data");
+    config.cameras.allowed_schemes.push("file".into());
+    config.live.model = args
+        .model
+        .canonicalize()
+        .with_context(|| format!("model {}", args.model.display()))?;
+    config.live.max_cameras = args.cameras;
+    config.logging.level = "warn".into();
+    let store = footfall_server::open_store(&config)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let services =
+        footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let server = footfall_server::Server::start(config, services, listener)
+        .await
+        .map_err(|e| anyhow!(e))?;
+    let state = server.state.clone();
+    let password = "Bench-Password-2026";
+    let hash = footfall_server::auth::password::hash(password, state.password)
+        .await
+        .map_err(|e| anyhow!(e.body.message))?;
+    let user = NewUser {
+        username: "bench".into(),
+        email: "bench@example.com".into(),
+        password_hash: hash,
+        first_name: None,
+        last_name: None,
+        role: Role::Admin,
+        email_verified: true,
+    };
+    store.create_user(&user, chrono::Utc::now()).await?;
+    let base = format!("http://{}", server.addr);
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "bench", "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["access_token"].as_str().context("login")?.to_string();
+    let (ws, _) = tokio_tungstenite::connect_async(format!(
+        "ws://{}/api/v1/ws?access_token={token}",
+        server.addr
+    ))
+    .await?;
+    for i in 0..args.cameras {
+        let camera = serde_json::json!({
+            "name": format!("bench-{i}"),
+            "stream_url": format!("file://{}", clip.display()),
+            "settings": {"detector_fps": args.fps, "loop_file": true, "motion_gate": !args.no_motion_gate},
+            "zones": [{"name": "table", "polygon": [
+                {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
+        });
+        let resp = client
+            .post(format!("{base}/api/v1/cameras"))
+            .bearer_auth(&token)
+            .json(&camera)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            bail!("camera not created: {}", resp.text().await?);
+        }
+    }
+    eprintln!(
+        "{} camera(s) at {} fps, motion gate {}; warming up 10 s ...",
+        args.cameras,
+        args.fps,
+        if args.no_motion_gate { "off" } else { "on" }
+    );
+    use futures_util::StreamExt;
+    let (_, mut read) = ws.split();
+    let warm_until = Instant::now() + Duration::from_secs(10);
+    let mut latencies = Vec::new();
+    let mut measuring = false;
+    let mut started = (Instant::now(), (0.0, 0.0));
+    let end = warm_until + Duration::from_secs(args.seconds);
+    while Instant::now() < end {
+        if !measuring && Instant::now() >= warm_until {
+            measuring = true;
+            started = (Instant::now(), cpu_split());
+        }
+        let next = tokio::time::timeout(Duration::from_millis(500), read.next()).await;
+        let Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) = next else {
+            continue;
+        };
+        let received = chrono::Utc::now();
+        let m: serde_json::Value = serde_json::from_str(&text)?;
+        if !measuring || m["type"] != "count" {
+            continue;
+        }
+        if let Some(at) = m["data"]["frame_at"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        {
+            latencies.push(
+                (received - at.with_timezone(&chrono::Utc))
+                    .num_microseconds()
+                    .unwrap_or(0) as f64
+                    / 1e3,
+            );
+        }
+    }
+    let wall = started.0.elapsed().as_secs_f64();
+    let (own, children) = cpu_split();
+    let own_pct = 100.0 * (own - started.1.0) / wall;
+    let decode_pct = 100.0 * (children - started.1.1) / wall;
+    latencies.sort_by(f64::total_cmp);
+    let (_, live) = (
+        0,
+        client
+            .get(format!("{base}/api/v1/live"))
+            .bearer_auth(&token)
+            .send()
+            .await?
+            .json::<serde_json::Value>()
+            .await?,
+    );
+    let online = live
+        .as_array()
+        .map(|a| a.iter().filter(|c| c["status"] == "online").count())
+        .unwrap_or(0);
+    println!(
+        "cameras {} (online {online}) at {} analysed fps, 1280x720 H.264 25 fps, motion gate {}:",
+        args.cameras,
+        args.fps,
+        if args.no_motion_gate { "off" } else { "on" }
+    );
+    println!(
+        "  frame-to-WebSocket latency over {} updates: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95),
+        latencies.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "  CPU (% of one core): footfall {own_pct:.1} + ffmpeg decode {decode_pct:.1} = {:.1}; per camera {:.1}",
+        own_pct + decode_pct,
+        (own_pct + decode_pct) / args.cameras as f64
+    );
+    server.shutdown().await;
+    Ok(ExitCode::SUCCESS)
+}
