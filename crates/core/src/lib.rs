@@ -15,5 +15,6 @@ pub mod frame;
 pub mod geometry;
 pub mod motion;
 pub mod pipeline;
+pub mod quality;
 pub mod render;
 pub mod tracker;

@@ -188,6 +188,28 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         day["items"][0]["worker_id"].as_str().unwrap().contains(':'),
         "{day}"
     );
+    // Frame quality: the interval's mean, for intervals with analysed frames.
+    let (_, rows) = s
+        .call(
+            Method::GET,
+            &format!(
+                "/api/v1/cameras/{id}/counts?bucket=raw&limit=100&from={}&to={}",
+                wide.0, wide.1
+            ),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let qualities: Vec<f64> = rows["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["frame_quality_score"].as_f64())
+        .collect();
+    assert!(
+        !qualities.is_empty() && qualities.iter().all(|q| *q > 0.0 && *q <= 1.0),
+        "{qualities:?}"
+    );
     let (_, workers) = s
         .call(Method::GET, "/api/v1/workers", Some(&admin), None)
         .await;
@@ -210,6 +232,10 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
     assert!(
         cam["status"] == "error" || cam["status"] == "reconnecting",
         "{cam}"
+    );
+    assert_eq!(
+        cam["worker_id"], workers[0]["id"],
+        "the camera records its worker"
     );
     let short = dir.path().join("short.mp4");
     cut_video(0.0, 10.0, 2.0, &short);

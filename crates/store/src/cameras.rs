@@ -242,6 +242,20 @@ impl Store {
         }
     }
 
+    /// Records which worker runs the camera (`None`: none).
+    pub async fn set_camera_worker(&self, id: i64, worker_id: Option<&str>) -> Result<()> {
+        on_pool!(self, |pool| sqlx::query(
+            "UPDATE cameras SET worker_id = $2 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(worker_id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(|e| StoreError::from_write(e, &[]))?;
+        Ok(())
+    }
+
     /// Deletes a camera and (by cascade) its results and events.
     pub async fn delete_camera(&self, id: i64) -> Result<()> {
         let n = on_pool!(self, |pool| sqlx::query(

@@ -158,6 +158,7 @@ impl Supervisor {
                 .store
                 .set_camera_status(id, CameraStatus::Offline, self.state.clock.now())
                 .await;
+            let _ = self.state.store.set_camera_worker(id, None).await;
         }
         for camera in cameras.iter() {
             // Configuration only: status updates (which touch updated_at) never restart it.
@@ -216,6 +217,16 @@ impl Supervisor {
             .name(name)
             .spawn(move || runner::run_camera(spec, thread_stop, out))
             .expect("spawning a camera thread");
+        // The worker row must exist before a camera can point at it.
+        self.heartbeat(WorkerStatus::Online).await;
+        if let Err(e) = self
+            .state
+            .store
+            .set_camera_worker(camera.id, Some(&self.worker_id))
+            .await
+        {
+            tracing::warn!(camera_id = camera.id, error = %e, "camera worker not recorded");
+        }
         tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera started");
         self.running.insert(
             camera.id,

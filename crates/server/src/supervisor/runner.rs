@@ -75,6 +75,50 @@ struct Interval {
     confidence_sum: f64,
     analysed: u32,
     processing_s: f64,
+    quality_sum: f64,
+}
+
+/// Frames received per 10 s window against the target rate: below 70 % the camera is
+/// `degraded`, back above 90 % it is `online` again (the gap avoids flapping).
+struct RateWatch {
+    window_started: Instant,
+    frames: u32,
+    degraded: bool,
+}
+
+const RATE_WINDOW: Duration = Duration::from_secs(10);
+
+impl RateWatch {
+    fn new() -> RateWatch {
+        RateWatch {
+            window_started: Instant::now(),
+            frames: 0,
+            degraded: false,
+        }
+    }
+
+    /// Counts a frame; at the end of a window returns the status to switch to, if any.
+    fn frame(&mut self, target_fps: f64, now: Instant) -> Option<CameraStatus> {
+        self.frames += 1;
+        let elapsed = now.duration_since(self.window_started);
+        if elapsed < RATE_WINDOW {
+            return None;
+        }
+        let rate = f64::from(self.frames) / elapsed.as_secs_f64();
+        self.window_started = now;
+        self.frames = 0;
+        match (self.degraded, rate / target_fps) {
+            (false, r) if r < 0.7 => {
+                self.degraded = true;
+                Some(CameraStatus::Degraded)
+            }
+            (true, r) if r >= 0.9 => {
+                self.degraded = false;
+                Some(CameraStatus::Online)
+            }
+            _ => None,
+        }
+    }
 }
 
 struct Run<'a> {
@@ -145,6 +189,8 @@ impl Run<'_> {
             .then(|| (i.confidence_sum / f64::from(i.detections)).clamp(0.0, 1.0));
         row.processing_time_ms =
             (i.analysed > 0).then(|| i.processing_s * 1e3 / f64::from(i.analysed));
+        row.frame_quality_score =
+            (i.analysed > 0).then(|| (i.quality_sum / f64::from(i.analysed)).clamp(0.0, 1.0));
         row.model_id = self.spec.model_id;
         row.worker_id = Some(self.spec.worker_id.clone());
         row.client_id = Some(format!("{}/result/{}", self.spec.run_id, self.results_sent));
@@ -250,6 +296,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             pts_offset = last + gap.elapsed().as_secs_f64();
         }
         let mut online = false;
+        let mut rate = RateWatch::new();
         let ended = loop {
             if stop.load(Ordering::Relaxed) {
                 break Ok(false);
@@ -265,6 +312,13 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                 run.status(CameraStatus::Online, None);
             }
             frame.pts += pts_offset;
+            if let Some(status) = rate.frame(spec.detector_fps, Instant::now()) {
+                run.status(
+                    status,
+                    (status == CameraStatus::Degraded)
+                        .then(|| "below the target frame rate".to_string()),
+                );
+            }
             let frame_at = Utc::now();
             let started = clock_now(&clock);
             let report = match engine.process(&frame, &mut detector, &clock) {
@@ -288,6 +342,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             }
             if report.gate.is_some_and(|g| g.analyse()) {
                 run.interval.analysed += 1;
+                run.interval.quality_sum += footfall_core::quality::frame_quality(&frame);
                 run.interval.processing_s += clock_now(&clock) - started;
                 run.interval.detections += report.detections.len() as i32;
                 run.interval.confidence_sum += report
@@ -366,5 +421,35 @@ fn occupancy(engine: &Engine, tracks_in_view: usize) -> i32 {
         tracks_in_view as i32
     } else {
         counts.zones.iter().map(|(_, z)| z.occupancy as i32).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_watch_degrades_and_recovers_with_hysteresis() {
+        let mut watch = RateWatch::new();
+        let t0 = watch.window_started;
+        let at = |s: f64| t0 + Duration::from_secs_f64(s);
+        // 10 fps wanted; 5 frames in the first 10 s window.
+        let mut changes = Vec::new();
+        for i in 1..=5 {
+            changes.extend(watch.frame(10.0, at(f64::from(i) * 2.0)));
+        }
+        assert_eq!(changes, vec![CameraStatus::Degraded]);
+        // 8.5 fps: not yet recovered (below 90 %).
+        let start = 10.0;
+        let mut changes = Vec::new();
+        for i in 1..=85 {
+            changes.extend(watch.frame(10.0, at(start + f64::from(i) * 10.0 / 85.0)));
+        }
+        assert!(changes.is_empty(), "{changes:?}");
+        let mut changes = Vec::new();
+        for i in 1..=100 {
+            changes.extend(watch.frame(10.0, at(20.0 + f64::from(i) * 0.1)));
+        }
+        assert_eq!(changes, vec![CameraStatus::Online]);
     }
 }
