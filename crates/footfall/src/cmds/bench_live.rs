@@ -7,26 +7,17 @@
 //! - CPU: this process (detector, tracker, server) and its ffmpeg children (decode),
 //!   per camera, from /proc.
 
+use super::bench_api::percentile;
+use super::demo::MediaArgs;
 use anyhow::{Context, Result, anyhow, bail};
 use footfall_store::{NewUser, Role};
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(
-        long,
-        env = "FOOTFALL_DEMO_VIDEO",
-        default_value = "../shared/data/one-by-one-person-detection.mp4"
-    )]
-    pub video: PathBuf,
-    #[arg(
-        long,
-        env = "FOOTFALL_MODEL",
-        default_value = "../shared/models/yolox_nano.onnx"
-    )]
-    pub model: PathBuf,
+    #[command(flatten)]
+    pub media: MediaArgs,
     /// Cameras to run at once.
     #[arg(long, default_value_t = 1)]
     pub cameras: usize,
@@ -76,13 +67,6 @@ fn cpu_split() -> (f64, f64) {
     (own, children)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
 pub fn run(args: Args) -> Result<ExitCode> {
     if args.cameras == 0 || args.cameras > 64 {
         bail!("--cameras must be 1 to 64");
@@ -98,11 +82,11 @@ async fn bench(args: Args) -> Result<ExitCode> {
     let clip = dir.path().join("camera-720p.mp4");
     eprintln!(
         "preparing a 1280x720 H.264 copy of {} ...",
-        args.video.display()
+        args.media.video.display()
     );
     let status = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y", "-t", "60", "-i"])
-        .arg(&args.video)
+        .arg(&args.media.video)
         .args([
             "-vf",
             "scale=1280:720",
@@ -128,9 +112,10 @@ async fn bench(args: Args) -> Result<ExitCode> {
     config.database.data_dir = dir.path().join("data");
     config.cameras.allowed_schemes.push("file".into());
     config.live.model = args
+        .media
         .model
         .canonicalize()
-        .with_context(|| format!("model {}", args.model.display()))?;
+        .with_context(|| format!("model {}", args.media.model.display()))?;
     config.live.max_cameras = args.cameras;
     config.logging.level = "warn".into();
     let store = footfall_server::open_store(&config)

@@ -9,11 +9,10 @@ use footfall_store::{CameraFilter, NewUser, Role};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// The demo video and the detector model (both from ../shared by default).
 #[derive(Debug, clap::Args)]
-pub struct Args {
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Video the demo camera plays (looped, real time).
+pub struct MediaArgs {
+    /// Video the demo cameras play (looped, real time).
     #[arg(
         long,
         env = "FOOTFALL_DEMO_VIDEO",
@@ -27,6 +26,14 @@ pub struct Args {
         default_value = "../shared/models/yolox_nano.onnx"
     )]
     pub model: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub media: MediaArgs,
     /// Listen address.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub bind: std::net::SocketAddr,
@@ -39,13 +46,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         config.cameras.allowed_schemes.push("file".into());
     }
     let video = args
+        .media
         .video
         .canonicalize()
-        .with_context(|| format!("demo video {}", args.video.display()))?;
+        .with_context(|| format!("demo video {}", args.media.video.display()))?;
     config.live.model = args
+        .media
         .model
         .canonicalize()
-        .with_context(|| format!("model {}", args.model.display()))?;
+        .with_context(|| format!("model {}", args.media.model.display()))?;
     config.logging.format = "text".into();
     init_server_logging(&config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
