@@ -10,10 +10,6 @@ use crate::error::ApiError;
 
 pub const MASK: &str = "***";
 const MAX_LEN: usize = 500;
-/// Query parameters whose values are treated as secrets.
-const SECRET_PARAMS: &[&str] = &[
-    "password", "pass", "pwd", "passwd", "token", "key", "apikey", "api_key", "auth", "secret",
-];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StreamUrl {
@@ -21,7 +17,6 @@ pub struct StreamUrl {
     pub masked: String,
     /// Whether the original carried secrets (then it must be stored sealed).
     pub has_secrets: bool,
-    pub scheme: String,
     original: String,
 }
 
@@ -78,7 +73,10 @@ impl StreamUrl {
             let pairs: Vec<(String, String)> = url
                 .query_pairs()
                 .map(|(k, v)| {
-                    if SECRET_PARAMS.contains(&k.to_ascii_lowercase().as_str()) && !v.is_empty() {
+                    if footfall_source::url::SECRET_QUERY_PARAMS
+                        .contains(&k.to_ascii_lowercase().as_str())
+                        && !v.is_empty()
+                    {
                         has_secrets = true;
                         (k.into_owned(), MASK.to_string())
                     } else {
@@ -93,7 +91,6 @@ impl StreamUrl {
         Ok(StreamUrl {
             masked,
             has_secrets,
-            scheme,
             original: input.to_string(),
         })
     }

@@ -66,7 +66,14 @@ async fn probes_report_stream_facts_or_precise_errors() {
         "password in the answer: {auth}"
     );
 
-    let (_, closed) = probe(Some(json!({"stream_url": "rtsp://127.0.0.1:1/cam"}))).await;
+    let (_, closed) = probe(Some(
+        json!({"stream_url": "rtsp://127.0.0.1:1/cam?token=Q-Secret-9"}),
+    ))
+    .await;
+    assert!(
+        !closed.to_string().contains("Q-Secret-9"),
+        "query secret in the answer: {closed}"
+    );
     assert_eq!(
         (closed["ok"].as_bool(), closed["error"].as_str()),
         (Some(false), Some("unreachable")),

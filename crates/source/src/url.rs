@@ -44,16 +44,23 @@ impl SourceKind {
     }
 }
 
-/// `rtsp://user:secret@host/path` -> `rtsp://user:***@host/path`; other strings unchanged.
-/// Used for every log line and error message that names a source.
+/// Query parameters whose values are secrets (cameras that take `?password=` or
+/// `?token=`), masked like passwords.
+pub const SECRET_QUERY_PARAMS: &[&str] = &[
+    "password", "pass", "pwd", "passwd", "token", "key", "apikey", "api_key", "auth", "secret",
+];
+
+/// `rtsp://user:secret@host/path?token=t` -> `rtsp://user:***@host/path?token=***`;
+/// other strings unchanged. Used for every log line and error message that names a source.
 pub fn mask_credentials(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
     let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let (authority, tail) = rest.split_at(authority_end);
+    let tail = mask_secret_query(tail);
     let Some(at) = authority.rfind('@') else {
-        return url.to_string();
+        return format!("{scheme}://{authority}{tail}");
     };
     let userinfo = &authority[..at];
     let host = &authority[at + 1..];
@@ -63,6 +70,28 @@ pub fn mask_credentials(url: &str) -> String {
     } else {
         format!("{scheme}://***@{host}{tail}")
     }
+}
+
+/// Masks the values of [`SECRET_QUERY_PARAMS`] in the path-and-query part of a URL.
+fn mask_secret_query(tail: &str) -> String {
+    let Some(q) = tail.find('?') else {
+        return tail.to_string();
+    };
+    let (path, rest) = tail.split_at(q + 1);
+    let (query, fragment) = rest.split_at(rest.find('#').unwrap_or(rest.len()));
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v))
+                if !v.is_empty()
+                    && SECRET_QUERY_PARAMS.contains(&k.to_ascii_lowercase().as_str()) =>
+            {
+                format!("{k}=***")
+            }
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{path}{}{fragment}", pairs.join("&"))
 }
 
 /// Masks the credentials of every URL inside free text (an ffmpeg error line quotes the
@@ -102,6 +131,14 @@ mod tests {
             "rtsp://cam/x?user=a@b"
         );
         assert_eq!(mask_credentials("http://u:p@h"), "http://u:***@h");
+        assert_eq!(
+            mask_credentials("http://cam/v.cgi?user=a&Password=hunter2&res=1#x"),
+            "http://cam/v.cgi?user=a&Password=***&res=1#x"
+        );
+        assert_eq!(
+            mask_credentials("rtsp://cam/x?token="),
+            "rtsp://cam/x?token="
+        );
         assert_eq!(mask_credentials("/videos/a@b.mp4"), "/videos/a@b.mp4");
         assert_eq!(
             mask_credentials("rtsp://a:p@ss@host/s"),
