@@ -156,14 +156,14 @@ pub(crate) fn process_usage() -> Option<(f64, u64)> {
     Some((cpu, pages * 4096))
 }
 
-/// Per-request context the middleware attaches for handlers and logs.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// Response extension set by the role guard: who made the request.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthenticatedUser(pub i64);
 
 /// Measures every request, tags it with a request id (the client's `X-Request-Id` if it
 /// is sane, else a new one), opens a tracing span carrying that id so every log line of
 /// the request has it, and queues a performance_logs row.
-pub async fn track(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn track(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = request.method().as_str().to_string();
     let route = request
@@ -182,34 +182,21 @@ pub async fn track(State(state): State<AppState>, mut request: Request, next: Ne
         })
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    request
-        .extensions_mut()
-        .insert(RequestId(request_id.clone()));
     let meta = crate::auth::RequestMeta::from_request(&request, &state);
     let request_size = request
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<i64>().ok());
-    // The user for performance_logs: the token's subject, signature-checked only (the
-    // handler does the full session check).
-    let user_id = request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok()?.strip_prefix("Bearer "))
-        .and_then(|t| {
-            state
-                .keys
-                .verify(t, state.clock.now())
-                .ok()?
-                .sub
-                .parse::<i64>()
-                .ok()
-        });
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, route = %route);
     let mut response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
+    // The user for performance_logs, as the route's role guard authenticated it.
+    let user_id = response
+        .extensions()
+        .get::<AuthenticatedUser>()
+        .map(|u| u.0);
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
     }

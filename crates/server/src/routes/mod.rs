@@ -507,7 +507,13 @@ async fn require_role(
     {
         return e.into_response();
     }
+    let user_id = caller.user_id;
     parts.extensions.insert(caller);
-    next.run(axum::extract::Request::from_parts(parts, body))
-        .await
+    let mut response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    response
+        .extensions_mut()
+        .insert(crate::telemetry::AuthenticatedUser(user_id));
+    response
 }

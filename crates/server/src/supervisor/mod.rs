@@ -47,7 +47,8 @@ struct Running {
     /// What the thread was started from; a different one means restart.
     fingerprint: String,
     stop: Arc<AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
+    /// `None` when the camera could not start (kept so it is retried only after a change).
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 pub struct Supervisor {
@@ -189,13 +190,12 @@ impl Supervisor {
                     })
                     .await;
                 // Remember the failure so it is retried only after a change.
-                let thread = std::thread::spawn(|| {});
                 self.running.insert(
                     camera.id,
                     Running {
                         fingerprint,
                         stop: Arc::new(AtomicBool::new(true)),
-                        thread,
+                        thread: None,
                     },
                 );
                 return;
@@ -233,7 +233,7 @@ impl Supervisor {
             Running {
                 fingerprint,
                 stop,
-                thread,
+                thread: Some(thread),
             },
         );
     }
@@ -247,7 +247,9 @@ impl Supervisor {
         if let Some(r) = self.running.remove(&id) {
             r.stop.store(true, Ordering::Relaxed);
             // The thread notices within ~100 ms (or at its next frame).
-            let _ = tokio::task::spawn_blocking(move || r.thread.join()).await;
+            if let Some(thread) = r.thread {
+                let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            }
             tracing::info!(camera_id = id, "camera stopped");
         }
     }
@@ -326,7 +328,7 @@ impl Supervisor {
         let running = self
             .running
             .values()
-            .filter(|r| !r.thread.is_finished())
+            .filter(|r| r.thread.as_ref().is_some_and(|t| !t.is_finished()))
             .count();
         let worker = footfall_store::Worker {
             id: self.worker_id.clone(),

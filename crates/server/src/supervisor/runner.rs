@@ -347,16 +347,8 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                 }
             };
             last_pts = Some(frame.pts);
-            if let Some(slot) = &spec.frame_slot {
-                let latest = super::LatestFrame {
-                    frame: frame.clone(),
-                    report: report.clone(),
-                    counts: engine.counts(),
-                    counting: counting.clone(),
-                    at: Utc::now(),
-                };
-                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(latest);
-            }
+            let counts = engine.counts();
+            let occupancy_before = run.occupancy;
             if report.gate.is_some_and(|g| g.analyse()) {
                 run.interval.analysed += 1;
                 run.interval.quality_sum += footfall_core::quality::frame_quality(&frame);
@@ -367,10 +359,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                     .iter()
                     .map(|d| f64::from(d.score))
                     .sum::<f64>();
-            }
-            let occupancy_before = run.occupancy;
-            if report.gate.is_some_and(|g| g.analyse()) {
-                run.occupancy = occupancy(&engine, report.tracks.len());
+                run.occupancy = occupancy(&counts, report.tracks.len());
             }
             let (mut crossed_in, mut crossed_out) = (0, 0);
             for e in &report.events {
@@ -395,6 +384,17 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             }
             if !run.events(&report.events, frame.pts, Utc::now()) || !run.maybe_result(false) {
                 return;
+            }
+            // Done with the frame: it becomes the camera's latest (moved, not copied).
+            if let Some(slot) = &spec.frame_slot {
+                let latest = super::LatestFrame {
+                    frame,
+                    report,
+                    counts,
+                    counting: counting.clone(),
+                    at: Utc::now(),
+                };
+                *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(latest);
             }
         };
         drop(source);
@@ -449,8 +449,7 @@ fn clock_now(clock: &MonotonicClock) -> f64 {
 }
 
 /// Occupancy: people inside the zones when the camera has zones, else people in view.
-fn occupancy(engine: &Engine, tracks_in_view: usize) -> i32 {
-    let counts = engine.counts();
+fn occupancy(counts: &footfall_core::pipeline::CountsSnapshot, tracks_in_view: usize) -> i32 {
     if counts.zones.is_empty() {
         tracks_in_view as i32
     } else {
