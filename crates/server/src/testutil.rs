@@ -83,6 +83,11 @@ impl TestServer {
         &self.server.as_ref().expect("running").state
     }
 
+    /// The server's (manual) clock.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        crate::clock::Clock::now(self.clock.as_ref())
+    }
+
     /// Creates a user straight in the store; returns its id.
     pub async fn create_user(&self, username: &str, role: Role) -> i64 {
         let params = self.state().password;
@@ -100,7 +105,7 @@ impl TestServer {
         };
         self.state()
             .store
-            .create_user(&user, self.clock.now_utc())
+            .create_user(&user, self.now())
             .await
             .expect("user")
             .id
@@ -178,12 +183,6 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
-    }
-}
-
-impl ManualClock {
-    fn now_utc(&self) -> chrono::DateTime<chrono::Utc> {
-        crate::clock::Clock::now(self)
     }
 }
 

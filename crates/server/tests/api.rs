@@ -1140,7 +1140,7 @@ async fn ingest_is_idempotent_and_scoped(backend: Backend) {
         .call(Method::GET, "/api/v1/api-keys", Some(&admin), None)
         .await;
     assert!(!listed.to_string().contains(&secret), "keys are shown once");
-    let now = s.clock_now();
+    let now = s.now().to_rfc3339();
     let push = |body: Value, key: Option<String>| {
         let s = &s;
         async move {
@@ -1509,16 +1509,6 @@ async fn admin_manages_users_and_audit(backend: Backend) {
         "secrets masked in audit"
     );
     s.stop().await;
-}
-
-trait ClockNow {
-    fn clock_now(&self) -> String;
-}
-
-impl ClockNow for TestServer {
-    fn clock_now(&self) -> String {
-        footfall_server::clock::Clock::now(self.clock.as_ref()).to_rfc3339()
-    }
 }
 
 async fn models_must_load_and_alerts_resolve(backend: Backend) {

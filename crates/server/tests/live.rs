@@ -45,10 +45,6 @@ async fn quiet(socket: &mut Socket) {
     }
 }
 
-fn now(s: &TestServer) -> String {
-    footfall_server::clock::Clock::now(s.clock.as_ref()).to_rfc3339()
-}
-
 async fn push(s: &TestServer, key: &str, body: Value, what: &str) -> Value {
     let resp = s
         .client
@@ -113,7 +109,7 @@ async fn websocket_delivers_resumes_and_reauthenticates() {
         .unwrap();
     let hello = next(&mut ws).await;
     assert_eq!(hello["type"], "hello");
-    let count = |camera: i64, id: &str, people_in: i32| json!({"results": [{"id": id, "camera_id": camera, "timestamp": now(&s), "people_in": people_in, "people_count": 2}]});
+    let count = |camera: i64, id: &str, people_in: i32| json!({"results": [{"id": id, "camera_id": camera, "timestamp": s.now().to_rfc3339(), "people_in": people_in, "people_count": 2}]});
     push(&s, &key, count(b, "b1", 9), "counts").await;
     push(&s, &key, count(a, "a1", 3), "counts").await;
     let m = next(&mut ws).await;
@@ -128,7 +124,7 @@ async fn websocket_delivers_resumes_and_reauthenticates() {
     );
     // A retried POST (same id) publishes nothing.
     push(&s, &key, count(a, "a1", 3), "counts").await;
-    push(&s, &key, json!({"events": [{"id": "e1", "camera_id": a, "event_type": "door_open", "timestamp": now(&s)}]}), "events").await;
+    push(&s, &key, json!({"events": [{"id": "e1", "camera_id": a, "event_type": "door_open", "timestamp": s.now().to_rfc3339()}]}), "events").await;
     let e = next(&mut ws).await;
     assert_eq!(
         (e["type"].as_str(), e["data"]["event_type"].as_str()),
