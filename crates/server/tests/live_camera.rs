@@ -77,6 +77,8 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         "settings": {"detector_fps": 20},
         "zones": [{"name": "table", "polygon": [
             {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
+        // People leave to the right.
+        "lines": [{"name": "exit", "start": {"x": 0.75, "y": 0.3}, "end": {"x": 0.75, "y": 0.99}, "in": "right"}],
     });
     let (status, created) = s
         .call(Method::POST, "/api/v1/cameras", Some(&admin), Some(camera))
@@ -163,6 +165,42 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         6,
         "the video's 6 visitors ({ended})"
     );
+    // Live delivery agrees with storage: every stored event reached the WebSocket
+    // exactly once, and the live exit total is the number of stored exits.
+    let (_, stored) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?camera_id={id}&limit=1000"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    let stored_ids: std::collections::BTreeSet<String> = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] != "status_change")
+        .map(|e| e["event_data"]["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut live_ids: Vec<String> = seen
+        .iter()
+        .filter(|m| m["type"] == "event")
+        .map(|m| m["data"]["id"].as_str().unwrap().to_string())
+        .collect();
+    live_ids.sort();
+    let unique: std::collections::BTreeSet<String> = live_ids.iter().cloned().collect();
+    assert_eq!(live_ids.len(), unique.len(), "an event was delivered twice");
+    assert_eq!(unique, stored_ids, "live events == stored events");
+    let exits = stored
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "line_out")
+        .count() as i64;
+    let (_, live) = s
+        .call(Method::GET, "/api/v1/live", Some(&admin), None)
+        .await;
+    assert_eq!(live[0]["people_out_today"].as_i64(), Some(exits), "{live}");
     // Camera data carries wall-clock times (the test server's clock is frozen).
     let now = chrono::Utc::now();
     let wide = (

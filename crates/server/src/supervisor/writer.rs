@@ -120,15 +120,12 @@ impl Writer {
     }
 
     async fn store(&self, batch: &Batch) -> Result<(), footfall_store::StoreError> {
+        // Nothing is published here: live clients got these events and the count
+        // changes when they arrived (see `run`); publishing again would show every
+        // event twice and add each interval's in / out to the live totals a second time.
         let store = &self.state.store;
-        let events = store.insert_events(&batch.events, Some(SOURCE)).await?;
-        let results = store.insert_results(&batch.results, Some(SOURCE)).await?;
-        let stored_events: Vec<&NewEvent> =
-            events.fresh.iter().map(|&i| &batch.events[i]).collect();
-        let stored_results: Vec<&NewResult> =
-            results.fresh.iter().map(|&i| &batch.results[i]).collect();
-        crate::routes::live::publish_events(&self.state, &stored_events);
-        crate::routes::live::publish_counts(&self.state, &stored_results);
+        store.insert_events(&batch.events, Some(SOURCE)).await?;
+        store.insert_results(&batch.results, Some(SOURCE)).await?;
         Ok(())
     }
 
