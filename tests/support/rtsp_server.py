@@ -6,7 +6,7 @@ GStreamer good/bad plugins), not with the project venv:
 
     /usr/bin/python3 tests/support/rtsp_server.py \\
         --file ../shared/data/one-by-one-person-detection.mp4 \\
-        --port 8554 --mount /cam [--loop] [--user U --password P]
+        --port 8554 --mount /cam [--loop | --live] [--user U --password P]
 
 Once the server socket is listening it prints exactly one line on stdout (flushed):
 
@@ -38,6 +38,10 @@ Behaviour:
   appsrc ! h264parse ! rtph264pay and a private reader pipeline per client
   (filesrc ! qtdemux ! h264parse ! appsink) feeds it the same compressed access units,
   rewinding the reader at its end and shifting timestamps by the file duration.
+* --live is --loop on the server's wall clock, like a camera: the stream "plays" from
+  the moment the server starts, and a client that connects (or reconnects) later joins
+  at the position reached (from the key frame before it), with its timestamps starting
+  at 0, instead of at the file's first frame.
 * --user/--password enable RTSP basic authentication; a client without or with wrong
   credentials gets "401 Unauthorized" (ffmpeg: "method DESCRIBE failed: 401 Unauthorized").
 * SIGTERM or SIGINT stop the main loop, close all client connections and exit with 0.
@@ -48,6 +52,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 import gi
 
@@ -110,7 +115,7 @@ class FileMedia(GstRtspServer.RTSPMedia):
 class LoopFeeder:
     """Feeds one serving pipeline's appsrc from a private reader pipeline, forever."""
 
-    def __init__(self, path, appsrc):
+    def __init__(self, path, appsrc, start_ns=0):
         self.appsrc = appsrc
         self.lock = threading.Lock()
         self.offset = 0  # ns added to every timestamp of the current pass
@@ -128,6 +133,17 @@ class LoopFeeder:
         caps = self.sink.get_static_pad("sink").get_current_caps()
         if caps is None:
             caps = self.sink.pull_preroll().get_caps()
+        # --live: join the stream where the wall clock says it is (see the module doc); the
+        # first buffer's timestamp becomes 0 for this client.
+        self.rebase = False
+        ok, duration = self.reader.query_duration(Gst.Format.TIME)
+        if start_ns > 0 and ok and duration > 0:
+            position = start_ns % duration
+            flags = Gst.SeekFlags.FLUSH | Gst.SeekFlags.KEY_UNIT | Gst.SeekFlags.SNAP_BEFORE
+            self.reader.seek_simple(Gst.Format.TIME, flags, position)
+            self.reader.get_state(Gst.CLOCK_TIME_NONE)
+            self.rebase = True
+            log(f"live: client joins at {position / Gst.SECOND:.1f} s")
         appsrc.set_property("caps", caps)
         appsrc.set_property("format", Gst.Format.TIME)
         appsrc.set_property("is-live", False)
@@ -157,6 +173,13 @@ class LoopFeeder:
                     appsrc.end_of_stream()
                     return
             buf = sample.get_buffer().copy()
+            if self.rebase:
+                # The earliest of the two (B-frames decode before they show), so neither
+                # timestamp goes below zero.
+                stamps = [t for t in (buf.dts, buf.pts) if t != Gst.CLOCK_TIME_NONE]
+                if stamps:
+                    self.offset -= min(stamps)
+                    self.rebase = False
             dur = buf.duration if buf.duration != Gst.CLOCK_TIME_NONE else 0
             if buf.pts != Gst.CLOCK_TIME_NONE:
                 self.pass_end = max(self.pass_end, buf.pts + dur)
@@ -181,6 +204,11 @@ def main():
     ap.add_argument("--port", type=int, default=8554, help="TCP port (0: any free port)")
     ap.add_argument("--mount", default="/cam", help="mount point, e.g. /cam")
     ap.add_argument("--loop", action="store_true", help="replay the file forever")
+    ap.add_argument(
+        "--live",
+        action="store_true",
+        help="--loop on a wall clock: late and returning clients join where the stream is",
+    )
     ap.add_argument("--user", help="basic auth user name (needs --password)")
     ap.add_argument("--password", help="basic auth password (needs --user)")
     args = ap.parse_args()
@@ -199,14 +227,16 @@ def main():
     FileMedia.server = server
 
     factory = GstRtspServer.RTSPMediaFactory()
-    if args.loop:
+    started = time.monotonic()
+    if args.loop or args.live:
         factory.set_launch(
             "( appsrc name=src ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1 )"
         )
         feeders = {}
 
         def on_media_configure(_factory, media):
-            feeder = LoopFeeder(path, media.get_element().get_by_name("src"))
+            start_ns = int((time.monotonic() - started) * Gst.SECOND) if args.live else 0
+            feeder = LoopFeeder(path, media.get_element().get_by_name("src"), start_ns)
             feeders[id(media)] = feeder
 
             def on_unprepared(m):

@@ -123,7 +123,7 @@ impl BBox {
 }
 
 /// A straight segment from `start` to `end`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Segment {
     pub start: Point,
     pub end: Point,
@@ -212,7 +212,7 @@ fn on_segment(a: Point, b: Point, p: Point) -> bool {
 }
 
 /// A simple polygon (not necessarily convex), vertices in order.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Polygon {
     pub vertices: Vec<Point>,
 }

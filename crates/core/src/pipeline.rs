@@ -39,7 +39,7 @@ pub struct EngineConfig {
 }
 
 /// Running totals of the work done.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EngineStats {
     /// Frames received from the source.
     pub frames: u64,
@@ -100,6 +100,25 @@ pub struct CountsSnapshot {
     pub zones: Vec<(String, ZoneCounts)>,
 }
 
+/// What an engine knows about the scene (tracks, counters, totals), saved to carry a
+/// camera's counting across a restart of the server or a change of its configuration.
+/// The motion gate is not part of it: it primes itself on the next frame.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct EngineState {
+    tracker: ByteTrack,
+    counter: Option<Counter>,
+    frame_size: (u32, u32),
+    stats: EngineStats,
+    tracks: Vec<Track>,
+}
+
+impl EngineState {
+    /// Stream time (s) of the last frame the engine saw.
+    pub fn last_pts(&self) -> Option<f64> {
+        self.stats.last_pts
+    }
+}
+
 /// One camera's counting state.
 pub struct Engine {
     config: EngineConfig,
@@ -124,6 +143,54 @@ impl Engine {
             tracks: Vec::new(),
             config,
         })
+    }
+
+    /// Resumes from `state`, saved by an engine whose configuration may differ: tracks
+    /// carry over, and so does each line and zone whose definition is unchanged (see
+    /// [`Counter::carry_over`]); the rest start from zero. Stream time continues from
+    /// the state's; call [`Engine::bridge_gap`] for the time the camera was not watched.
+    pub fn resume(config: EngineConfig, state: EngineState) -> Result<Self, ConfigError> {
+        let mut engine = Engine::new(config)?;
+        let EngineState {
+            mut tracker,
+            counter,
+            frame_size,
+            stats,
+            tracks,
+        } = state;
+        tracker.set_config(engine.config.tracker.clone());
+        engine.tracker = tracker;
+        engine.counter = match counter {
+            Some(previous) => Some(Counter::carry_over(
+                previous,
+                &engine.config.camera,
+                &engine.config.counting,
+                frame_size.0,
+                frame_size.1,
+            )?),
+            None => None,
+        };
+        engine.frame_size = frame_size;
+        engine.stats = stats;
+        engine.tracks = tracks;
+        Ok(engine)
+    }
+
+    /// The state to resume from later (see [`Engine::resume`]).
+    pub fn state(&self) -> EngineState {
+        EngineState {
+            tracker: self.tracker.clone(),
+            counter: self.counter.clone(),
+            frame_size: self.frame_size,
+            stats: self.stats,
+            tracks: self.tracks.clone(),
+        }
+    }
+
+    /// The stream had a gap of `gap_s` seconds (reconnection, restart): see
+    /// [`ByteTrack::bridge_gap`]. Stay and dwell times still include the gap.
+    pub fn bridge_gap(&mut self, gap_s: f64) {
+        self.tracker.bridge_gap(gap_s);
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -447,6 +514,93 @@ mod tests {
             "still frames skipped: {on_calls} detector calls"
         );
         assert!(on.stats().skipped_fraction() > 0.35);
+    }
+
+    /// Runs frames `from..to` of the script through `engine`, returning their events.
+    fn run_frames(engine: &mut Engine, from: u64, to: u64, pts_shift: f64) -> Vec<CountEvent> {
+        let mut source = ScriptedSource {
+            next: from,
+            frames: to,
+        };
+        let mut detector = ScriptedDetector { calls: 0 };
+        let clock = FakeClock(Cell::new(0.0));
+        let mut events = Vec::new();
+        while let Some(mut frame) = source.next_frame().unwrap() {
+            frame.pts += pts_shift;
+            let report = engine.process(&frame, &mut detector, &clock).unwrap();
+            events.extend(report.events);
+        }
+        events
+    }
+
+    #[test]
+    fn resumed_engine_continues_exactly_where_it_stopped() {
+        let (_, uninterrupted, _) = run_scripted(false);
+        // Stop with the person inside the zone (entered at frame 29), save, restore from
+        // JSON (what the server writes at shutdown), and go on.
+        let mut first = Engine::new(config(false)).unwrap();
+        let mut events = run_frames(&mut first, 0, 33, 0.0);
+        assert_eq!(first.counts().zones[0].1.occupancy, 1);
+        let saved = serde_json::to_string(&first.state()).unwrap();
+        let state: EngineState = serde_json::from_str(&saved).unwrap();
+        assert_eq!(state.last_pts(), Some(3.2));
+        let mut resumed = Engine::resume(config(false), state).unwrap();
+        events.extend(run_frames(&mut resumed, 33, 80, 0.0));
+        events.extend(resumed.finish());
+        assert_eq!(events, uninterrupted, "same events, same ids");
+        // A fresh engine instead would count the person entering a second time.
+        let mut fresh = Engine::new(config(false)).unwrap();
+        let again = run_frames(&mut fresh, 33, 80, 0.0);
+        assert!(again.iter().any(|e| e.kind == EventKind::ZoneEnter));
+    }
+
+    #[test]
+    fn resume_keeps_unchanged_lines_and_zones_and_resets_changed_ones() {
+        let mut first = Engine::new(config(false)).unwrap();
+        run_frames(&mut first, 0, 33, 0.0);
+        let mut changed = config(false);
+        changed.counting.zones[0].polygon[0] = Point::new(0.2, 0.6);
+        let resumed = Engine::resume(changed, first.state()).unwrap();
+        let counts = resumed.counts();
+        assert_eq!(
+            counts.lines[0].1.outward, 1,
+            "unchanged line keeps its count"
+        );
+        assert_eq!(
+            counts.zones[0].1.entries, 0,
+            "changed zone starts from zero"
+        );
+        // An invalid new configuration is refused, not half-applied.
+        let mut invalid = config(false);
+        invalid.counting.lines[0].end = invalid.counting.lines[0].start;
+        assert!(Engine::resume(invalid, first.state()).is_err());
+    }
+
+    #[test]
+    fn bridged_gap_keeps_tracks_that_an_unbridged_gap_loses() {
+        // The person is in view during frames 10..=40; the camera drops for 5 s after
+        // frame 20. Time still advances by the gap (dwell includes it).
+        let run_with_gap = |bridge: bool| {
+            let mut engine = Engine::new(config(false)).unwrap();
+            let mut events = run_frames(&mut engine, 0, 21, 0.0);
+            if bridge {
+                engine.bridge_gap(5.0);
+            }
+            events.extend(run_frames(&mut engine, 21, 80, 5.0));
+            events.extend(engine.finish());
+            events
+        };
+        let track_ids = |events: &[CountEvent]| {
+            let mut ids: Vec<_> = events.iter().map(|e| e.track_id).collect();
+            ids.dedup();
+            ids
+        };
+        assert_eq!(track_ids(&run_with_gap(true)), vec![1]);
+        let unbridged = run_with_gap(false);
+        assert!(
+            track_ids(&unbridged).iter().all(|&id| id != 1),
+            "without bridging the track is dropped and the person gets a new id: {unbridged:?}"
+        );
     }
 
     #[test]

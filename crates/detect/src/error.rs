@@ -113,4 +113,8 @@ pub enum DetectError {
     /// ONNX Runtime failed while running the model.
     #[error("inference failed: {0}")]
     Inference(#[source] ort::Error),
+
+    /// The shared inference threads are gone (the process is shutting down).
+    #[error("the shared detector has stopped")]
+    PoolClosed,
 }

@@ -7,6 +7,8 @@
 //! - [`layout`]: pure decoding of the YOLOX, YOLOv5 and YOLOv8/YOLO11 output layouts.
 //! - [`ort_detector`]: [`OrtDetector`], the [`footfall_core::detection::Detector`] that ties
 //!   them together.
+//! - [`pool`]: [`DetectorPool`], inference threads shared by many cameras through one
+//!   bounded queue.
 //! - [`error`]: [`DetectError`], the crate's one error type.
 //!
 //! The library is quiet: it logs through `tracing` only, ONNX Runtime's own log included.
@@ -16,6 +18,7 @@ pub mod layout;
 pub mod letterbox;
 pub mod model;
 pub mod ort_detector;
+pub mod pool;
 pub mod runtime;
 
 pub use error::DetectError;
@@ -23,4 +26,5 @@ pub use layout::{Layout, OutputDecoder, OutputLayout};
 pub use letterbox::{InputFormat, Letterbox, Placement};
 pub use model::{ModelInfo, TensorInfo, model_info};
 pub use ort_detector::{DetectorConfig, OrtDetector, Timing};
+pub use pool::{DetectorPool, PooledDetector};
 pub use runtime::{Runtime, init_runtime};

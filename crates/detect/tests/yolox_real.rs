@@ -10,7 +10,9 @@ use std::process::Command;
 
 use footfall_core::detection::{Detection, Detector, PERSON_CLASS};
 use footfall_core::frame::Frame;
-use footfall_detect::{DetectError, DetectorConfig, OrtDetector, OutputLayout, model_info};
+use footfall_detect::{
+    DetectError, DetectorConfig, DetectorPool, OrtDetector, OutputLayout, model_info,
+};
 
 const MODEL: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -229,4 +231,49 @@ fn model_info_lists_inputs_outputs_and_layout() {
     assert_eq!(info.outputs[0].shape, [1, 3549, 85]);
     assert_eq!(info.layout, Some(OutputLayout::Yolox));
     assert!(info.runtime_version.is_some(), "{info:?}");
+}
+
+#[test]
+fn pooled_detectors_share_two_threads_fairly_and_match_a_private_one() {
+    let person = frame_at(10.0, Some((416, 234)));
+    let empty = frame_at(1.0, Some((416, 234)));
+    let expected_person = detector().detect(&person).unwrap();
+    assert!(!expected_person.is_empty());
+    let pool = DetectorPool::new(2, 4);
+    // Four cameras, two inference threads: each camera's answers are its own frames'
+    // and equal a private session's; every camera gets through its 10 frames.
+    let cameras: Vec<_> = (0..4)
+        .map(|i| {
+            let mut camera = pool.detector(&config()).unwrap();
+            assert_eq!(camera.input_size(), (416, 416));
+            let frame = if i % 2 == 0 {
+                person.clone()
+            } else {
+                empty.clone()
+            };
+            let expected = if i % 2 == 0 {
+                expected_person.clone()
+            } else {
+                vec![]
+            };
+            std::thread::spawn(move || {
+                for _ in 0..10 {
+                    assert_eq!(camera.detect(&frame).unwrap(), expected);
+                }
+                camera.last_wait()
+            })
+        })
+        .collect();
+    for camera in cameras {
+        camera.join().unwrap();
+    }
+    // A model that does not load is refused when the camera asks, not at its first frame.
+    let missing = DetectorConfig {
+        model: "/nonexistent/model.onnx".into(),
+        ..config()
+    };
+    assert!(matches!(
+        pool.detector(&missing),
+        Err(DetectError::ModelNotFound { .. })
+    ));
 }

@@ -62,6 +62,10 @@ pub struct ServerConfig {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     /// Default false.
     pub trust_forwarded_for: bool,
+    /// Directory of the built web dashboard (`web/dist`) to serve at `/`. Default: the
+    /// copy embedded in the binary when built with the `web` feature, else none (API
+    /// only).
+    pub web_dir: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -73,6 +77,7 @@ impl Default for ServerConfig {
             request_timeout_s: 30,
             max_body_bytes: 4 << 20,
             trust_forwarded_for: false,
+            web_dir: None,
         }
     }
 }
@@ -243,6 +248,14 @@ pub struct LiveConfig {
     /// Where results and events wait when the database is unreachable (an append-only
     /// file replayed in order once it is back). Default `DATA_DIR/spill.jsonl`.
     pub spill_file: Option<PathBuf>,
+    /// Inference threads shared by every camera (each runs one ONNX Runtime session
+    /// with one thread). Default 0: one per CPU core.
+    pub detector_threads: usize,
+    /// Longest gap in a camera's stream (a reconnection, a server restart), seconds,
+    /// across which its tracks are carried: a person who stood still meanwhile is still
+    /// the same person. Longer gaps end the open stays when they were last seen.
+    /// Default 30.
+    pub resume_window_s: u64,
 }
 
 impl Default for LiveConfig {
@@ -257,6 +270,8 @@ impl Default for LiveConfig {
             max_backoff_s: 30,
             stall_timeout_s: 10,
             spill_file: None,
+            detector_threads: 0,
+            resume_window_s: 30,
         }
     }
 }

@@ -24,6 +24,7 @@ pub mod supervisor;
 pub mod telemetry;
 pub mod testutil;
 pub mod validate;
+pub mod web;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
@@ -86,12 +87,23 @@ async fn prepare_setup(state: &AppState) -> Option<String> {
 /// The full application: routes, telemetry, limits, security headers.
 pub fn app(state: AppState) -> Router {
     let config = &state.config.server;
+    let assets = web::Assets::from_config(config.web_dir.as_ref()).map(std::sync::Arc::new);
     let mut router = routes::router(&state)
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             telemetry::track,
         ))
-        .fallback(|| async { error::ApiError::not_found("route") })
+        .fallback(move |method: axum::http::Method, uri: axum::http::Uri| {
+            let assets = assets.clone();
+            async move {
+                match assets.as_deref() {
+                    Some(assets) => assets.respond(&method, &uri).await,
+                    None => axum::response::IntoResponse::into_response(
+                        error::ApiError::not_found("route"),
+                    ),
+                }
+            }
+        })
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

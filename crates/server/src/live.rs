@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
+pub use crate::supervisor::runner::{LineTotal, ZoneNow};
+
 /// Messages kept for replay.
 pub const REPLAY_WINDOW: usize = 10_000;
 
@@ -50,6 +52,16 @@ pub struct CameraLive {
     pub people_in_today: i64,
     pub people_out_today: i64,
     pub status: Option<String>,
+    /// Why the camera is in error / degraded / offline, credentials masked.
+    pub status_reason: Option<String>,
+    /// Frames received per second over the last 10 s window.
+    pub fps: Option<f64>,
+    /// Frames dropped at the source since the camera started (shared detector busy).
+    pub frames_dropped: u64,
+    /// In / out per line since the camera's engine started.
+    pub lines: Vec<LineTotal>,
+    /// Occupancy, entries and visitors per zone.
+    pub zones: Vec<ZoneNow>,
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(skip)]
     day: Option<NaiveDate>,
@@ -153,6 +165,24 @@ impl Hub {
             .collect())
     }
 
+    /// Sets a camera's in / out of `day` (from the database) unless the hub already counts
+    /// that day for it: after a restart the totals go on from what was stored.
+    pub fn seed_today(&self, camera_id: i64, day: NaiveDate, people_in: i64, people_out: i64) {
+        let mut inner = self.lock();
+        let live = inner
+            .cameras
+            .entry(camera_id)
+            .or_insert_with(|| CameraLive {
+                camera_id,
+                ..Default::default()
+            });
+        if live.day != Some(day) {
+            live.day = Some(day);
+            live.people_in_today = people_in;
+            live.people_out_today = people_out;
+        }
+    }
+
     /// Latest state of every camera that has published anything.
     pub fn cameras(&self) -> Vec<CameraLive> {
         self.lock().cameras.values().cloned().collect()
@@ -173,8 +203,23 @@ fn apply(live: &mut CameraLive, kind: Kind, at: DateTime<Utc>, data: &Value) {
             if let Some(count) = data["people_count"].as_i64() {
                 live.people_count = count;
             }
+            if let Some(fps) = data.get("fps") {
+                live.fps = fps.as_f64();
+            }
+            if let Some(dropped) = data["frames_dropped"].as_u64() {
+                live.frames_dropped = dropped;
+            }
+            if let Ok(lines) = serde_json::from_value(data["lines"].clone()) {
+                live.lines = lines;
+            }
+            if let Ok(zones) = serde_json::from_value(data["zones"].clone()) {
+                live.zones = zones;
+            }
         }
-        Kind::CameraStatus => live.status = data["status"].as_str().map(str::to_string),
+        Kind::CameraStatus => {
+            live.status = data["status"].as_str().map(str::to_string);
+            live.status_reason = data["reason"].as_str().map(str::to_string);
+        }
         Kind::Event | Kind::Alert => {}
     }
     live.updated_at = Some(at);

@@ -23,6 +23,9 @@ use utoipa::OpenApi;
         crate::routes::auth::SetupRequest,
         crate::routes::auth::LoginRequest,
         crate::routes::auth::TokenResponse,
+        crate::routes::auth::AuthStatus,
+        crate::supervisor::runner::LineTotal,
+        crate::supervisor::runner::ZoneNow,
         crate::routes::auth::RefreshRequest,
         crate::routes::auth::SessionView,
         crate::routes::auth::ChangePasswordRequest,
@@ -81,6 +84,7 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
     let r = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
     Some(match (method, path) {
         ("POST", "/api/v1/auth/login") | ("POST", "/api/v1/auth/refresh") => r("TokenResponse"),
+        ("GET", "/api/v1/auth/status") => r("AuthStatus"),
         ("GET", "/api/v1/me")
         | ("POST", "/api/v1/auth/register")
         | ("POST", "/api/v1/auth/setup") => r("UserView"),

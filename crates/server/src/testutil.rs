@@ -20,6 +20,7 @@ pub struct TestServer {
     pub clock: Arc<ManualClock>,
     pub data_dir: tempfile::TempDir,
     pub db: TestDb,
+    config: Config,
 }
 
 /// Test password that meets the default policy.
@@ -54,20 +55,9 @@ impl TestServer {
         let mut config = test_config(data_dir.path());
         config.database.url = Some(Secret::new(db.url.clone()));
         adjust(&mut config);
-        let store = crate::open_store(&config).await.expect("store");
         let mailer = Arc::new(MemoryMailer::default());
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let services = Services {
-            store,
-            mailer: mailer.clone(),
-            clock: clock.clone(),
-        };
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let server = Server::start(config, services, listener)
-            .await
-            .expect("server starts");
+        let server = Self::serve(&config, &mailer, &clock).await;
         TestServer {
             url: format!("http://{}", server.addr),
             client: reqwest::Client::new(),
@@ -76,7 +66,38 @@ impl TestServer {
             clock,
             data_dir,
             db,
+            config,
         }
+    }
+
+    async fn serve(
+        config: &Config,
+        mailer: &Arc<MemoryMailer>,
+        clock: &Arc<ManualClock>,
+    ) -> Server {
+        let store = crate::open_store(config).await.expect("store");
+        let services = Services {
+            store,
+            mailer: mailer.clone(),
+            clock: clock.clone(),
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        Server::start(config.clone(), services, listener)
+            .await
+            .expect("server starts")
+    }
+
+    /// Shuts the server down gracefully (as on SIGTERM) and starts it again on the same
+    /// database and data directory (on a new port: `url` changes).
+    pub async fn restart(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await;
+        }
+        let server = Self::serve(&self.config, &self.mailer, &self.clock).await;
+        self.url = format!("http://{}", server.addr);
+        self.server = Some(server);
     }
 
     pub fn state(&self) -> &crate::state::AppState {

@@ -49,6 +49,7 @@ macro_rules! both_backends {
 
 both_backends!(
     register_login_refresh_logout,
+    browser_session_keeps_the_refresh_token_in_an_http_only_cookie,
     refresh_token_reuse_revokes_the_session,
     lockout_is_identical_for_unknown_and_known_users,
     password_reset_and_email_verification,
@@ -65,6 +66,82 @@ both_backends!(
 
 fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
     path.split('.').fold(v, |v, k| &v[k])
+}
+
+/// The `footfall_refresh` cookie of a response, whole (`name=value; attributes`).
+fn refresh_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("footfall_refresh="))
+        .expect("a footfall_refresh cookie")
+}
+
+async fn browser_session_keeps_the_refresh_token_in_an_http_only_cookie(backend: Backend) {
+    let s = start(backend).await;
+    let (_, status) = s.call(Method::GET, "/api/v1/auth/status", None, None).await;
+    assert_eq!(status["setup_required"], true, "{status}");
+    s.create_user("fran", Role::User).await;
+    let (_, status) = s.call(Method::GET, "/api/v1/auth/status", None, None).await;
+    assert_eq!(status["setup_required"], false, "{status}");
+
+    let login = s
+        .client
+        .post(format!("{}/api/v1/auth/login", s.url))
+        .json(&json!({"login": "fran", "password": PASSWORD, "refresh_cookie": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let cookie = refresh_cookie(&login);
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/api/v1/auth"] {
+        assert!(cookie.contains(attribute), "{attribute} in {cookie}");
+    }
+    let body: Value = login.json().await.unwrap();
+    assert!(body["refresh_token"].is_null(), "not readable by scripts: {body}");
+    let pair = cookie.split(';').next().unwrap().to_string();
+
+    // Refresh with the cookie alone: a new access token and a rotated cookie.
+    let refresh = |cookie: String| {
+        s.client
+            .post(format!("{}/api/v1/auth/refresh", s.url))
+            .header("cookie", cookie)
+            .json(&json!({}))
+            .send()
+    };
+    let refreshed = refresh(pair.clone()).await.unwrap();
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let rotated = refresh_cookie(&refreshed);
+    assert_ne!(rotated.split(';').next().unwrap(), pair);
+    let body: Value = refreshed.json().await.unwrap();
+    let access = body["access_token"].as_str().unwrap().to_string();
+    assert!(body["refresh_token"].is_null());
+    // The spent cookie is a replay: it ends the session.
+    assert_eq!(
+        refresh(pair).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (status, _) = s.call(Method::GET, "/api/v1/me", Some(&access), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "replay revoked the session");
+
+    // Logout clears the cookie; without a cookie or token refresh is refused.
+    let tokens = s.login("fran").await;
+    let logout = s
+        .client
+        .post(format!("{}/api/v1/auth/logout", s.url))
+        .bearer_auth(tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(logout.status(), StatusCode::NO_CONTENT);
+    assert!(refresh_cookie(&logout).contains("Max-Age=0"));
+    let (status, body) = s
+        .call(Method::POST, "/api/v1/auth/refresh", None, Some(json!({})))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+    s.stop().await;
 }
 
 async fn register_login_refresh_logout(backend: Backend) {

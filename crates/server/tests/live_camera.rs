@@ -355,3 +355,159 @@ async fn a_frozen_stream_is_an_error_not_a_quiet_camera() {
     );
     s.stop().await;
 }
+
+/// Events of `kind` stored for camera `id`.
+async fn stored_events(s: &TestServer, token: &str, id: i64, kind: &str) -> Vec<Value> {
+    let (status, events) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?camera_id={id}&event_type={kind}&limit=1000"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{events}");
+    events.as_array().unwrap().clone()
+}
+
+/// Polls the stored events until `count` of `kind` exist.
+async fn wait_for_events(
+    s: &TestServer,
+    token: &str,
+    id: i64,
+    kind: &str,
+    count: usize,
+    limit: Duration,
+) {
+    let deadline = Instant::now() + limit;
+    loop {
+        let found = stored_events(s, token, id, kind).await.len();
+        if found >= count {
+            return;
+        }
+        if Instant::now() >= deadline {
+            let (_, all) = s
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/events?camera_id={id}&limit=50"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            panic!("{found} of {count} {kind} events after {limit:?}; events: {all:#}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// A camera that keeps streaming while the server restarts (an RTSP server on a wall
+/// clock, like a real camera): the person at the table during the restart is neither
+/// counted entering twice nor lost; every event before the restart is kept, none is
+/// written twice, and every entry has its exit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restarting_the_server_mid_visit_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("three-visitors-2x.mp4");
+    // Visitors at about 5-18, 22-43 and 50-68 s of the video: 2.5-9, 11-21.5, 25-34 s here.
+    cut_video(0.0, 70.0, 2.0, &clip);
+    let rtsp = RtspServer::start(&clip, None, &["--live"]);
+    let mut s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.live.enabled = true;
+        c.live.model = model();
+        c.live.result_interval_s = 2;
+        c.live.max_backoff_s = 2;
+    })
+    .await;
+    let admin = s.token("root", Role::Admin).await;
+    let camera = json!({
+        "name": "Table",
+        "stream_url": rtsp.url,
+        "settings": {"detector_fps": 20},
+        "zones": [{"name": "table", "polygon": [
+            {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
+    });
+    let (status, created) = s
+        .call(Method::POST, "/api/v1/cameras", Some(&admin), Some(camera))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    // The second visitor sits down: restart while they are at the table.
+    wait_for_events(&s, &admin, id, "zone_enter", 2, Duration::from_secs(40)).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let entered = stored_events(&s, &admin, id, "zone_enter").await;
+    let left = stored_events(&s, &admin, id, "zone_exit").await;
+    let before: Vec<Value> = entered
+        .iter()
+        .map(|e| e["event_data"]["id"].clone())
+        .collect();
+    let inside: Vec<Value> = entered
+        .iter()
+        .map(|e| e["event_data"]["track_id"].clone())
+        .filter(|t| !left.iter().any(|x| x["event_data"]["track_id"] == *t))
+        .collect();
+    assert_eq!(
+        inside.len(),
+        1,
+        "restarting with one person at the table: {entered:?} {left:?}"
+    );
+    let saved = s.data_dir.path().join(format!("engines/camera-{id}.json"));
+    s.restart().await;
+    // Saved at shutdown, taken up (and removed) by the new server's camera.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while saved.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the new server did not resume the engine"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // The third visitor sits from about 25 s to 34 s of the 35 s stream: wait until
+    // their visit is stored and nobody is inside any more.
+    wait_for_events(&s, &admin, id, "zone_visit", 3, Duration::from_secs(60)).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let (enters, exits) = loop {
+        let enters = stored_events(&s, &admin, id, "zone_enter").await;
+        let exits = stored_events(&s, &admin, id, "zone_exit").await;
+        if enters.len() == exits.len() {
+            break (enters, exits);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a stay never ended: {enters:?} {exits:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    let visits = stored_events(&s, &admin, id, "zone_visit").await;
+    drop(rtsp);
+    let field = |events: &[Value], name: &str| -> Vec<Value> {
+        events
+            .iter()
+            .map(|e| e["event_data"][name].clone())
+            .collect()
+    };
+    // One visit per visitor: without the resumed engine, the visitor at the table during
+    // the restart would get a new track, enter again and be a fourth visitor.
+    assert_eq!(visits.len(), 3, "visits: {:?}", field(&visits, "id"));
+    let ids = field(&enters, "id");
+    for id in &before {
+        assert!(ids.contains(id), "event {id} from before the restart kept");
+    }
+    // Every entry has its exit, per track (the same track ids on both sides of the
+    // restart), and the stay that spanned the restart ended after it.
+    let mut tracks = field(&enters, "track_id");
+    let mut exit_tracks = field(&exits, "track_id");
+    tracks.sort_by_key(|t| t.as_u64());
+    exit_tracks.sort_by_key(|t| t.as_u64());
+    assert_eq!(tracks, exit_tracks, "entries and exits per track");
+    let spanning = Some(&inside[0]);
+    let dwell_of_spanning: Vec<f64> = exits
+        .iter()
+        .filter(|e| Some(&e["event_data"]["track_id"]) == spanning)
+        .map(|e| e["event_data"]["dwell_s"].as_f64().unwrap())
+        .collect();
+    assert!(
+        dwell_of_spanning.iter().sum::<f64>() > 1.5,
+        "the stay across the restart: {dwell_of_spanning:?}"
+    );
+    s.stop().await;
+}

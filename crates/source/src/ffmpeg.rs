@@ -19,7 +19,8 @@ use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,7 +57,15 @@ pub struct FfmpegConfig {
     pub image_fps: Option<f64>,
     /// The ffmpeg program. Default `ffmpeg` on PATH.
     pub program: PathBuf,
+    /// When the consumer falls behind (more than [`FRAMES_BUFFERED`] decoded frames
+    /// waiting), drop new frames and count them ([`FfmpegSource::dropped_frames`]) instead
+    /// of stalling ffmpeg: a live camera then stays current rather than building a
+    /// growing backlog. Default false: every frame of a file is read.
+    pub drop_when_behind: bool,
 }
+
+/// Decoded frames waiting between ffmpeg and the consumer.
+pub const FRAMES_BUFFERED: usize = 2;
 
 impl FfmpegConfig {
     pub fn new(input: impl Into<String>) -> Self {
@@ -73,6 +82,7 @@ impl FfmpegConfig {
             max_restarts: None,
             image_fps: None,
             program: PathBuf::from("ffmpeg"),
+            drop_when_behind: false,
         }
     }
 }
@@ -106,6 +116,8 @@ pub struct FfmpegSource {
     masked: String,
     running: Option<Running>,
     restarts: u32,
+    /// Frames dropped because the consumer was behind (all children together).
+    dropped: Arc<AtomicU64>,
     next_index: u64,
     /// Added to stream timestamps so they stay monotonic across restarts and loops.
     pts_offset: f64,
@@ -147,6 +159,7 @@ impl FfmpegSource {
             masked,
             running: None,
             restarts: 0,
+            dropped: Arc::default(),
             next_index: 0,
             pts_offset: 0.0,
             last_pts: None,
@@ -173,6 +186,12 @@ impl FfmpegSource {
     }
 
     /// Times the child was restarted after a stall or a transient failure.
+    /// Frames dropped so far because the consumer was behind (see
+    /// [`FfmpegConfig::drop_when_behind`]).
+    pub fn dropped_frames(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
     pub fn restarts(&self) -> u32 {
         self.restarts
     }
@@ -288,10 +307,14 @@ impl FfmpegSource {
                 url: self.masked.clone(),
                 source: e,
             })?;
-        let (frame_tx, frame_rx) = sync_channel(2);
+        let (frame_tx, frame_rx) = sync_channel(FRAMES_BUFFERED);
+        let dropped = self
+            .config
+            .drop_when_behind
+            .then(|| Arc::clone(&self.dropped));
         std::thread::Builder::new()
             .name("ffmpeg-frames".into())
-            .spawn(move || pair_frames(stdout, info_rx, frame_tx))
+            .spawn(move || pair_frames(stdout, info_rx, frame_tx, dropped))
             .map_err(|e| SourceError::Io {
                 url: self.masked.clone(),
                 source: e,
@@ -478,7 +501,14 @@ fn read_stderr(
     }
 }
 
-fn pair_frames(mut stdout: ChildStdout, infos: Receiver<FrameInfo>, frames: SyncSender<Frame>) {
+/// Joins ffmpeg's frame timestamps (stderr) with its pixels (stdout). With `dropped`,
+/// a frame that finds the buffer full is dropped and counted instead of waited for.
+fn pair_frames(
+    mut stdout: ChildStdout,
+    infos: Receiver<FrameInfo>,
+    frames: SyncSender<Frame>,
+    dropped: Option<Arc<AtomicU64>>,
+) {
     while let Ok(info) = infos.recv() {
         let mut pixels = vec![0u8; Frame::byte_len(info.width, info.height)];
         if stdout.read_exact(&mut pixels).is_err() {
@@ -491,7 +521,18 @@ fn pair_frames(mut stdout: ChildStdout, infos: Receiver<FrameInfo>, frames: Sync
             index: 0,
             pixels,
         };
-        if frames.send(frame).is_err() {
+        let sent = match &dropped {
+            None => frames.send(frame).is_ok(),
+            Some(dropped) => match frames.try_send(frame) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    dropped.fetch_add(1, Ordering::Relaxed);
+                    true
+                }
+                Err(TrySendError::Disconnected(_)) => false,
+            },
+        };
+        if !sent {
             break;
         }
     }

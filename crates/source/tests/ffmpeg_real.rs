@@ -206,3 +206,43 @@ fn stalled_stream_is_restarted_by_the_watchdog_then_reported() {
         "frames before the stall on both connections: {frames}"
     );
 }
+
+#[test]
+fn consumer_behind_a_live_stream_gets_current_frames_and_the_drops_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    cut(10.0, 4.0, &clip);
+    let open = |drop_when_behind: bool| {
+        let mut config = FfmpegConfig::new(clip.display().to_string());
+        config.fps = Some(10.0);
+        config.realtime = true;
+        config.drop_when_behind = drop_when_behind;
+        FfmpegSource::open(config).unwrap()
+    };
+    // A consumer that needs 250 ms a frame: 4 fps against a 10 fps stream.
+    let consume = |source: &mut FfmpegSource| {
+        let started = Instant::now();
+        let mut received = 0u64;
+        while source.next_frame().unwrap().is_some() {
+            received += 1;
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        (received, started.elapsed())
+    };
+    let mut live = open(true);
+    let (received, took) = consume(&mut live);
+    let dropped = live.dropped_frames();
+    // 40 frames in 4 s of real time: about 16 consumed, the rest dropped, none lost
+    // unaccounted, and the stream ends on time instead of 10 s later.
+    assert_eq!(
+        received + dropped,
+        40,
+        "received {received}, dropped {dropped}"
+    );
+    assert!(dropped >= 15, "dropped {dropped}");
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    // Without it every frame is delivered (and the stream falls behind).
+    let mut file = open(false);
+    assert_eq!(consume(&mut file).0, 40);
+    assert_eq!(file.dropped_frames(), 0);
+}

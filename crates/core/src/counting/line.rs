@@ -4,17 +4,18 @@ use super::config::{LineConfig, LineMode};
 use super::event::{CountEvent, EventKind};
 use crate::geometry::{BBox, Point, Segment, Side};
 use crate::tracker::TrackId;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
 /// In/out totals of one line.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LineCounts {
     pub inward: u64,
     pub outward: u64,
 }
 
 /// One line scaled to pixels, with per-track state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LineCounter {
     config: LineConfig,
     segment: Segment,
@@ -26,14 +27,14 @@ pub struct LineCounter {
 }
 
 /// Anchor mode: last side a track was clearly on, and where it was then.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Settled {
     side: Side,
     at: Point,
 }
 
 /// Strip mode (supervision `LineZone`): the two perpendicular limits and per-track history.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Strip {
     start_limit: (Point, Point),
     end_limit: (Point, Point),

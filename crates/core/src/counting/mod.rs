@@ -15,7 +15,7 @@ pub use zone::{ZoneCounter, ZoneCounts};
 use crate::tracker::{Track, TrackId};
 
 /// All counters of one camera.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Counter {
     camera: String,
     lines: Vec<LineCounter>,
@@ -44,6 +44,37 @@ impl Counter {
                 .map(|z| ZoneCounter::new(z.clone(), width, height))
                 .collect(),
         })
+    }
+
+    /// A counter for `config` that keeps, from `previous`, every line and zone whose
+    /// definition is unchanged (same name, geometry and rules): their counts and per-track
+    /// state carry over. Lines and zones that are new or changed start from zero.
+    pub fn carry_over(
+        previous: Counter,
+        camera: &str,
+        config: &CountingConfig,
+        width: u32,
+        height: u32,
+    ) -> Result<Self, ConfigError> {
+        let mut counter = Counter::new(camera, config, width, height)?;
+        let Counter {
+            lines: old_lines,
+            zones: old_zones,
+            ..
+        } = previous;
+        for line in &mut counter.lines {
+            if let Some(old) = old_lines.iter().find(|o| o.config() == line.config()) {
+                *line = old.clone();
+                line.resize(width, height);
+            }
+        }
+        for zone in &mut counter.zones {
+            if let Some(old) = old_zones.iter().find(|o| o.config() == zone.config()) {
+                *zone = old.clone();
+                zone.resize(width, height);
+            }
+        }
+        Ok(counter)
     }
 
     /// The frame size changed: geometry is rescaled, counts and track state kept.

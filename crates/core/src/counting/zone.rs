@@ -4,10 +4,11 @@ use super::config::ZoneConfig;
 use super::event::{CountEvent, EventKind};
 use crate::geometry::{BBox, Point, Polygon, Segment};
 use crate::tracker::TrackId;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Totals of one zone.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ZoneCounts {
     /// Confirmed tracks inside as of the latest analysed frame.
     pub occupancy: u64,
@@ -23,7 +24,7 @@ pub struct ZoneCounts {
     pub total_dwell_s: f64,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 struct Member {
     /// Start of the current stay (s).
     entered_at: f64,
@@ -38,7 +39,7 @@ struct Member {
 }
 
 /// One zone scaled to pixels, with per-track state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ZoneCounter {
     config: ZoneConfig,
     polygon: Polygon,

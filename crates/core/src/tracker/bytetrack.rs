@@ -70,7 +70,7 @@ impl Default for ByteTrackConfig {
 }
 
 /// A confirmed track as of the latest update.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Track {
     pub id: TrackId,
     /// The detection box matched in this update (pixels).
@@ -81,13 +81,13 @@ pub struct Track {
     pub started_at: f64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 enum State {
     Tracked,
     Lost,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct STrack {
     /// `None` until confirmed (matched on a second update, or born on the first one).
     id: Option<TrackId>,
@@ -109,7 +109,7 @@ impl STrack {
 }
 
 /// The tracker. Feed it every analysed frame's detections in time order.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ByteTrack {
     config: ByteTrackConfig,
     tracks: Vec<STrack>,
@@ -148,6 +148,27 @@ impl ByteTrack {
             .iter()
             .filter(|t| t.state == State::Lost)
             .filter_map(|t| t.id)
+    }
+
+    /// Bridges a gap of `gap_s` seconds in the stream (a reconnection, a restart): the
+    /// next update is treated as if it followed the last one, so no track is aged past its
+    /// lost buffer by the gap and none is predicted across it. People who stood still
+    /// during the gap keep their tracks; people who moved away are lost as usual.
+    pub fn bridge_gap(&mut self, gap_s: f64) {
+        if !(gap_s.is_finite() && gap_s > 0.0) {
+            return;
+        }
+        if let Some(t) = &mut self.last_time {
+            *t += gap_s;
+        }
+        for track in &mut self.tracks {
+            track.last_seen += gap_s;
+        }
+    }
+
+    /// Replaces the tuning (a camera's frame rate changed); tracks are kept.
+    pub fn set_config(&mut self, config: ByteTrackConfig) {
+        self.config = config;
     }
 
     /// Advances the tracker to time `t` (seconds, non-decreasing) with this frame's

@@ -19,7 +19,7 @@ pub type Mat8 = [[f64; 8]; 8];
 type Mat4 = [[f64; 4]; 4];
 
 /// Mean and covariance of one track's state.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KalmanState {
     pub mean: Vec8,
     pub covariance: Mat8,

@@ -10,7 +10,7 @@ use crate::state::AppState;
 use crate::validate::{self, ValidJson};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
 use footfall_store::{NewSession, NewUser, Role, TokenPurpose, User};
 use serde::{Deserialize, Serialize};
@@ -236,6 +236,76 @@ pub struct LoginRequest {
     /// Username or e-mail.
     pub login: String,
     pub password: String,
+    /// Deliver the refresh token only as an HttpOnly, Secure, SameSite=Strict cookie
+    /// (`footfall_refresh`, sent back to /api/v1/auth only) instead of in the body: what
+    /// a browser application should use, so no script can read it. Default false.
+    #[serde(default)]
+    pub refresh_cookie: bool,
+}
+
+/// Name of the cookie that carries the refresh token for browsers.
+pub const REFRESH_COOKIE: &str = "footfall_refresh";
+
+/// `Set-Cookie` for the refresh token (empty with max age 0 clears it). HttpOnly: no
+/// script reads it; SameSite=Strict: other sites' requests never carry it (with the JSON
+/// body the endpoints require, that rules out cross-site request forgery); Path: only the
+/// auth endpoints receive it; Secure: HTTPS only (browsers count http://localhost as
+/// secure, so it works on a local machine too).
+fn refresh_cookie_header(token: &str, max_age_s: i64) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let value = format!(
+        "{REFRESH_COOKIE}={token}; HttpOnly; Secure; SameSite=Strict; Path=/api/v1/auth; Max-Age={max_age_s}"
+    );
+    if let Ok(value) = HeaderValue::from_str(&value) {
+        headers.insert(header::SET_COOKIE, value);
+    }
+    headers
+}
+
+/// The refresh token from the request's cookie, if any.
+fn refresh_token_from_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == REFRESH_COOKIE)
+        .map(|(_, value)| value.to_string())
+        .filter(|value| !value.is_empty())
+}
+
+/// Moves the refresh token of `tokens` into a cookie when `cookie` is set.
+fn deliver(
+    state: &AppState,
+    mut tokens: TokenResponse,
+    cookie: bool,
+) -> (HeaderMap, Json<TokenResponse>) {
+    let headers = match (cookie, tokens.refresh_token.take()) {
+        (true, Some(token)) => refresh_cookie_header(&token, state.config.auth.refresh_token_ttl_s),
+        (_, token) => {
+            tokens.refresh_token = token;
+            HeaderMap::new()
+        }
+    };
+    (headers, Json(tokens))
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AuthStatus {
+    /// No user exists yet: the first admin is created with `POST /api/v1/auth/setup` and
+    /// the one-time token the server printed at start-up.
+    pub setup_required: bool,
+    /// Anyone may create an account with `POST /api/v1/auth/register`.
+    pub registration_open: bool,
+}
+
+/// What a login page needs to know before anyone is logged in.
+pub async fn status(State(state): State<AppState>) -> ApiResult<Json<AuthStatus>> {
+    Ok(Json(AuthStatus {
+        setup_required: state.store.count_users().await? == 0,
+        registration_open: state.config.auth.allow_registration,
+    }))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -245,7 +315,8 @@ pub struct TokenResponse {
     /// Seconds until the access token expires.
     pub expires_in: i64,
     /// Single use: each refresh returns a new one. Replaying an old one ends the session.
-    pub refresh_token: String,
+    /// `null` when it was delivered as a cookie (`refresh_cookie`).
+    pub refresh_token: Option<String>,
     pub user: UserView,
 }
 
@@ -255,7 +326,7 @@ pub async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
     ValidJson(body): ValidJson<LoginRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<(HeaderMap, Json<TokenResponse>)> {
     let now = state.clock.now();
     let auth = &state.config.auth;
     state
@@ -352,7 +423,7 @@ pub async fn login(
             Some(user.id.to_string()),
         ))
         .await?;
-    Ok(Json(response))
+    Ok(deliver(&state, response, body.refresh_cookie))
 }
 
 async fn start_session(
@@ -384,7 +455,7 @@ async fn start_session(
             .issue(user.id, &session_token, user.role.as_str(), now, ttl),
         token_type: "Bearer",
         expires_in: ttl,
-        refresh_token,
+        refresh_token: Some(refresh_token),
         user: UserView::from(user.clone()),
     })
 }
@@ -392,17 +463,26 @@ async fn start_session(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    /// The refresh token; omit it to use the `footfall_refresh` cookie (then the new
+    /// one comes back as a cookie too).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 pub async fn refresh(
     State(state): State<AppState>,
     meta: RequestMeta,
+    headers: HeaderMap,
     ValidJson(body): ValidJson<RefreshRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<(HeaderMap, Json<TokenResponse>)> {
     let now = state.clock.now();
     let invalid = || ApiError::unauthorized("invalid or expired refresh token");
-    let session_token = refresh_token_session(&body.refresh_token).ok_or_else(invalid)?;
+    let from_cookie = body.refresh_token.is_none();
+    let presented_token = body
+        .refresh_token
+        .or_else(|| refresh_token_from_cookie(&headers))
+        .ok_or_else(invalid)?;
+    let session_token = refresh_token_session(&presented_token).ok_or_else(invalid)?;
     let session = state
         .store
         .session_by_token(session_token)
@@ -411,7 +491,7 @@ pub async fn refresh(
     if !session.is_active || session.expires_at <= now {
         return Err(invalid());
     }
-    let presented = token_hash(&body.refresh_token);
+    let presented = token_hash(&presented_token);
     let (new_token, new_hash) = new_refresh_token(session_token);
     let expires = now + Duration::seconds(state.config.auth.refresh_token_ttl_s);
     let rotated = presented == session.refresh_token
@@ -455,18 +535,23 @@ pub async fn refresh(
         return Err(invalid());
     }
     let ttl = state.config.auth.access_token_ttl_s;
-    Ok(Json(TokenResponse {
+    let tokens = TokenResponse {
         access_token: state
             .keys
             .issue(user.id, session_token, user.role.as_str(), now, ttl),
         token_type: "Bearer",
         expires_in: ttl,
-        refresh_token: new_token,
+        refresh_token: Some(new_token),
         user: user.into(),
-    }))
+    };
+    Ok(deliver(&state, tokens, from_cookie))
 }
 
-pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+/// Ends this session (and clears the browser's refresh cookie).
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<(HeaderMap, StatusCode)> {
     state
         .store
         .revoke_session(caller.session_id, "logout")
@@ -479,13 +564,14 @@ pub async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<
             Some(caller.session_id.to_string()),
         ))
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok((refresh_cookie_header("", 0), StatusCode::NO_CONTENT))
 }
 
+/// Ends every session of the caller (and clears this browser's refresh cookie).
 pub async fn logout_all(
     State(state): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<(HeaderMap, Json<serde_json::Value>)> {
     let n = state
         .store
         .revoke_user_sessions(caller.user_id, "logout_all")
@@ -498,7 +584,10 @@ pub async fn logout_all(
                 .with_new(json!({"sessions_revoked": n})),
         )
         .await?;
-    Ok(Json(json!({"sessions_revoked": n})))
+    Ok((
+        refresh_cookie_header("", 0),
+        Json(json!({"sessions_revoked": n})),
+    ))
 }
 
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserView>> {

@@ -90,6 +90,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "GraphQL queries over cameras, counts, events and alerts.",
     ),
     e(
+        "GET",
+        "/api/v1/auth/status",
+        Public,
+        "auth",
+        "Whether the first admin still has to be set up, and whether registration is open.",
+    ),
+    e(
         "POST",
         "/api/v1/auth/register",
         Public,
@@ -392,6 +399,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("GET", "/metrics") => get(health::metrics),
         ("GET", "/api/openapi.json") => get(crate::openapi::document),
         ("POST", "/api/graphql") => post(crate::graphql::handler),
+        ("GET", "/api/v1/auth/status") => get(auth::status),
         ("POST", "/api/v1/auth/register") => post(auth::register),
         ("POST", "/api/v1/auth/setup") => post(auth::setup),
         ("POST", "/api/v1/auth/login") => post(auth::login),

@@ -56,6 +56,8 @@ pub struct Supervisor {
     worker_id: String,
     running: HashMap<i64, Running>,
     out: mpsc::Sender<Output>,
+    /// Inference threads every camera shares.
+    pool: Arc<footfall_detect::DetectorPool>,
     /// Process CPU seconds at the previous heartbeat, for the CPU percentage.
     last_cpu: Option<(std::time::Instant, f64)>,
 }
@@ -93,11 +95,22 @@ pub fn start(state: AppState, port: u16) -> SupervisorHandle {
     let (out, rx) = mpsc::channel(10_000);
     let writer = tokio::spawn(writer::Writer::new(state.clone(), spill).run(rx));
     let stop = Arc::new(tokio::sync::Notify::new());
+    let threads = match config.detector_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    // One waiting frame per camera at most (each waits for its answer).
+    let pool = Arc::new(footfall_detect::DetectorPool::new(
+        threads,
+        config.max_cameras.max(1),
+    ));
+    tracing::info!(threads, "shared detector started");
     let supervisor = Supervisor {
         state,
         worker_id,
         running: HashMap::new(),
         out,
+        pool,
         last_cpu: None,
     };
     let task = tokio::spawn(supervisor.run(stop.clone()));
@@ -201,6 +214,7 @@ impl Supervisor {
                 return;
             }
         };
+        self.seed_live_totals(camera.id).await;
         let stop = Arc::new(AtomicBool::new(false));
         let out = self.out.clone();
         let slot: FrameSlot = Arc::default();
@@ -254,6 +268,34 @@ impl Supervisor {
         }
     }
 
+    /// Today's (UTC) in / out of the camera as stored, so the live totals go on from them
+    /// after a restart.
+    async fn seed_live_totals(&self, camera_id: i64) {
+        let now = self.state.clock.now();
+        let day = now.date_naive();
+        let query = footfall_store::ResultQuery {
+            camera_id: Some(camera_id),
+            from: day.and_time(chrono::NaiveTime::MIN).and_utc(),
+            to: now + chrono::Duration::days(1),
+            bucket: footfall_store::Bucket::Day,
+            time_zone: chrono_tz::UTC,
+            limit: 1,
+            offset: 0,
+        };
+        match self.state.store.bucketed_results(&query).await {
+            Ok(page) => {
+                let (people_in, people_out) = page
+                    .items
+                    .first()
+                    .map_or((0, 0), |b| (b.people_in, b.people_out));
+                self.state
+                    .live
+                    .seed_today(camera_id, day, people_in, people_out);
+            }
+            Err(e) => tracing::warn!(camera_id, error = %e, "today's totals not loaded"),
+        }
+    }
+
     /// The thread's settings: unsealed URL, counting config, the active model.
     async fn spec(&self, camera: &Camera) -> Result<CameraSpec, String> {
         let live = &self.state.config.live;
@@ -299,16 +341,28 @@ impl Supervisor {
                 zones: stored.zones,
             },
             detector,
+            pool: self.pool.clone(),
             model_id: active.map(|m| m.id),
             worker_id: self.worker_id.clone(),
+            // Unique even when two starts share a millisecond (or a stopped clock).
             run_id: format!(
-                "cam{}-{}",
+                "cam{}-{}-{}",
                 camera.id,
-                self.state.clock.now().timestamp_millis()
+                self.state.clock.now().timestamp_millis(),
+                crate::crypto::random_token(3)
             ),
             result_interval: Duration::from_secs(live.result_interval_s),
             max_backoff: Duration::from_secs(live.max_backoff_s),
             stall_timeout: Duration::from_secs(live.stall_timeout_s),
+            state_file: Some(
+                self.state
+                    .config
+                    .database
+                    .data_dir
+                    .join("engines")
+                    .join(format!("camera-{}.json", camera.id)),
+            ),
+            resume_window: Duration::from_secs(live.resume_window_s),
             frame_slot: None,
         })
     }

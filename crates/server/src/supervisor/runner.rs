@@ -6,16 +6,31 @@
 //! on a line during a short drop is still the same track and is not counted again.
 //! Reconnection waits back off exponentially (1 s doubling to `max_backoff`, with up to
 //! 25 % jitter so many cameras of one failed switch do not retry in lock-step).
+//!
+//! The engine also outlives the thread: when the camera stops (server shutdown, or a
+//! configuration change that restarts it) its state is saved to `state_file`, and the
+//! next start resumes from it. A gap of up to `resume_window` is bridged (people who
+//! stood still keep their tracks, so nobody inside a zone is counted entering twice);
+//! after a longer gap the old tracks age out and their stays close when they were last
+//! seen. Either way every enter has its exit, and no event is made twice.
+//!
+//! Inference runs on the node's shared [`DetectorPool`]; while the camera waits for its
+//! turn, frames that arrive are dropped at the source and counted (a `frames_dropped`
+//! event per result interval, the live state, the degraded reason), never silently.
 
 use chrono::{DateTime, Utc};
 use footfall_core::counting::{CountEvent, CountingConfig, EventKind};
+use footfall_core::counting::{LineCounts, ZoneCounts};
 use footfall_core::detection::Detector;
 use footfall_core::motion::MotionConfig;
+use footfall_core::pipeline::{CountsSnapshot, EngineState};
 use footfall_core::pipeline::{Engine, EngineConfig, FrameSource};
 use footfall_core::tracker::ByteTrackConfig;
-use footfall_detect::{DetectorConfig, OrtDetector};
+use footfall_detect::{DetectorConfig, DetectorPool};
 use footfall_source::{FfmpegConfig, FfmpegSource, MonotonicClock};
 use footfall_store::{CameraStatus, EventSeverity, NewEvent, NewResult};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -31,15 +46,80 @@ pub enum Output {
     },
     Result(NewResult),
     Events(Vec<NewEvent>),
-    /// Occupancy changed or people crossed a line on the frame read at `frame_at`:
-    /// published to live clients at once (the stored rows follow in batches).
+    /// Occupancy changed or people crossed a line on the frame read at `frame_at` (or a
+    /// result interval ended): published to live clients at once (the stored rows follow
+    /// in batches).
     Live {
         camera_id: i64,
-        people_count: i32,
-        people_in: i32,
-        people_out: i32,
         frame_at: DateTime<Utc>,
+        counts: LiveCounts,
     },
+}
+
+/// What a live count update carries.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveCounts {
+    /// Occupancy now.
+    pub people_count: i32,
+    /// Crossings in / out since the previous update (deltas).
+    pub people_in: i32,
+    pub people_out: i32,
+    /// Frames received per second over the last rate window (10 s).
+    pub fps: Option<f64>,
+    /// Frames dropped at the source since the camera started (detector busy).
+    pub frames_dropped: u64,
+    /// Totals per line since the camera's engine started (carried across restarts).
+    pub lines: Vec<LineTotal>,
+    /// Occupancy per zone now.
+    pub zones: Vec<ZoneNow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LineTotal {
+    pub name: String,
+    pub people_in: u64,
+    pub people_out: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ZoneNow {
+    pub name: String,
+    pub occupancy: u64,
+    pub entries: u64,
+    pub visitors: u64,
+}
+
+impl LiveCounts {
+    fn totals(counts: &CountsSnapshot) -> (Vec<LineTotal>, Vec<ZoneNow>) {
+        let lines = counts
+            .lines
+            .iter()
+            .map(|(name, c): &(String, LineCounts)| LineTotal {
+                name: name.clone(),
+                people_in: c.inward,
+                people_out: c.outward,
+            })
+            .collect();
+        let zones = counts
+            .zones
+            .iter()
+            .map(|(name, z): &(String, ZoneCounts)| ZoneNow {
+                name: name.clone(),
+                occupancy: z.occupancy,
+                entries: z.entries,
+                visitors: z.visitors,
+            })
+            .collect();
+        (lines, zones)
+    }
+}
+
+/// An engine saved when its camera stopped, resumed by the next start.
+#[derive(Serialize, Deserialize)]
+struct SavedEngine {
+    camera_id: i64,
+    saved_at: DateTime<Utc>,
+    state: EngineState,
 }
 
 /// Everything one camera thread needs.
@@ -54,6 +134,8 @@ pub struct CameraSpec {
     pub motion_gate: bool,
     pub counting: CountingConfig,
     pub detector: DetectorConfig,
+    /// The node's shared inference threads.
+    pub pool: Arc<DetectorPool>,
     pub model_id: Option<i64>,
     pub worker_id: String,
     /// Unique per start of this camera: prefixes event and result ids, so ids of two runs
@@ -62,6 +144,11 @@ pub struct CameraSpec {
     pub result_interval: Duration,
     pub max_backoff: Duration,
     pub stall_timeout: Duration,
+    /// Where the engine is saved when the camera stops and resumed from at start
+    /// (`None`: not saved).
+    pub state_file: Option<PathBuf>,
+    /// Longest gap in the stream (reconnection, restart) that tracks are carried across.
+    pub resume_window: Duration,
     /// Where the latest frame goes (snapshots, MJPEG).
     pub frame_slot: Option<super::FrameSlot>,
 }
@@ -76,6 +163,8 @@ struct Interval {
     analysed: u32,
     processing_s: f64,
     quality_sum: f64,
+    /// Frames dropped at the source (detector busy).
+    dropped: u64,
 }
 
 /// Frames received per 10 s window against the target rate: below 70 % the camera is
@@ -83,7 +172,10 @@ struct Interval {
 struct RateWatch {
     window_started: Instant,
     frames: u32,
+    dropped: u64,
     degraded: bool,
+    /// Frames per second over the last complete window.
+    last_rate: Option<f64>,
 }
 
 const RATE_WINDOW: Duration = Duration::from_secs(10);
@@ -93,28 +185,52 @@ impl RateWatch {
         RateWatch {
             window_started: Instant::now(),
             frames: 0,
+            dropped: 0,
             degraded: false,
+            last_rate: None,
         }
     }
 
-    /// Counts a frame; at the end of a window returns the status to switch to, if any.
-    fn frame(&mut self, target_fps: f64, now: Instant) -> Option<CameraStatus> {
+    /// Counts a frame (and the frames dropped before it); at the end of a window returns
+    /// the status to switch to, if any, with its reason.
+    fn frame(
+        &mut self,
+        target_fps: f64,
+        dropped: u64,
+        now: Instant,
+    ) -> Option<(CameraStatus, Option<String>)> {
         self.frames += 1;
+        self.dropped += dropped;
         let elapsed = now.duration_since(self.window_started);
         if elapsed < RATE_WINDOW {
             return None;
         }
         let rate = f64::from(self.frames) / elapsed.as_secs_f64();
+        let dropped = std::mem::take(&mut self.dropped);
+        self.last_rate = Some(rate);
         self.window_started = now;
         self.frames = 0;
         match (self.degraded, rate / target_fps) {
             (false, r) if r < 0.7 => {
                 self.degraded = true;
-                Some(CameraStatus::Degraded)
+                let why = if dropped > 0 {
+                    format!(
+                        "; {dropped} frames dropped in {} s: detector busy",
+                        elapsed.as_secs()
+                    )
+                } else {
+                    String::new()
+                };
+                Some((
+                    CameraStatus::Degraded,
+                    Some(format!(
+                        "below the target frame rate: {rate:.1} of {target_fps} fps{why}"
+                    )),
+                ))
             }
             (true, r) if r >= 0.9 => {
                 self.degraded = false;
-                Some(CameraStatus::Online)
+                Some((CameraStatus::Online, None))
             }
             _ => None,
         }
@@ -130,6 +246,11 @@ struct Run<'a> {
     results_sent: u64,
     /// Occupancy at the latest analysed frame.
     occupancy: i32,
+    /// Latest frame rate measured, frames dropped since start.
+    fps: Option<f64>,
+    frames_dropped: u64,
+    /// Line and zone totals as of the latest frame.
+    counts: CountsSnapshot,
 }
 
 impl Run<'_> {
@@ -169,12 +290,56 @@ impl Run<'_> {
         self.send(Output::Events(rows))
     }
 
-    /// Emits the interval's result row when it is due (or `force`).
+    /// Publishes the camera's counts now, with these crossings.
+    fn live(&self, people_in: i32, people_out: i32, frame_at: DateTime<Utc>) -> bool {
+        let (lines, zones) = LiveCounts::totals(&self.counts);
+        self.send(Output::Live {
+            camera_id: self.spec.camera_id,
+            frame_at,
+            counts: LiveCounts {
+                people_count: self.occupancy,
+                people_in,
+                people_out,
+                fps: self.fps,
+                frames_dropped: self.frames_dropped,
+                lines,
+                zones,
+            },
+        })
+    }
+
+    /// Emits the interval's result row when it is due (or `force`), a `frames_dropped`
+    /// event when frames were dropped in it, and a live update (fps, drops, totals).
     fn maybe_result(&mut self, force: bool) -> bool {
         if !force && self.interval_started.elapsed() < self.spec.result_interval {
             return true;
         }
+        let interval_s = self.interval_started.elapsed().as_secs_f64();
         let i = std::mem::take(&mut self.interval);
+        if i.dropped > 0 {
+            let now = Utc::now();
+            let event = NewEvent {
+                camera_id: self.spec.camera_id,
+                event_type: "frames_dropped".into(),
+                event_data: serde_json::json!({
+                    "dropped": i.dropped,
+                    "analysed": i.analysed,
+                    "interval_s": (interval_s * 10.0).round() / 10.0,
+                    "reason": "the shared detector was busy: frames that arrived while this camera waited for its turn were dropped at the source",
+                }),
+                timestamp: now,
+                confidence_score: None,
+                severity: EventSeverity::Medium,
+                client_id: Some(format!(
+                    "{}/dropped/{}",
+                    self.spec.run_id,
+                    self.results_sent + 1
+                )),
+            };
+            if !self.send(Output::Events(vec![event])) {
+                return false;
+            }
+        }
         self.interval_started = Instant::now();
         self.results_sent += 1;
         let mut row = NewResult::counts(
@@ -194,7 +359,7 @@ impl Run<'_> {
         row.model_id = self.spec.model_id;
         row.worker_id = Some(self.spec.worker_id.clone());
         row.client_id = Some(format!("{}/result/{}", self.spec.run_id, self.results_sent));
-        self.send(Output::Result(row))
+        self.send(Output::Result(row)) && self.live(0, 0, Utc::now())
     }
 
     /// Waits `delay` unless stopped; false when stopped.
@@ -225,9 +390,12 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
         interval_started: Instant::now(),
         results_sent: 0,
         occupancy: 0,
+        fps: None,
+        frames_dropped: 0,
+        counts: CountsSnapshot::default(),
     };
     run.status(CameraStatus::Connecting, None);
-    let mut detector = match OrtDetector::new(&spec.detector) {
+    let mut detector = match spec.pool.detector(&spec.detector) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(camera_id = spec.camera_id, error = %e, "detector does not load");
@@ -247,7 +415,28 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             ..Default::default()
         },
     };
-    let mut engine = match Engine::new(engine_config) {
+    let saved = spec
+        .state_file
+        .as_deref()
+        .and_then(|f| take_saved(f, spec.camera_id));
+    // Where the stream stopped last time, and how long ago: bridged like a reconnection.
+    let mut last_pts: Option<f64> = None;
+    let mut disconnected_at: Option<Instant> = None;
+    let engine = match saved {
+        Some(saved) => {
+            last_pts = saved.state.last_pts();
+            let gap = (Utc::now() - saved.saved_at).to_std().unwrap_or_default();
+            disconnected_at = Instant::now().checked_sub(gap);
+            tracing::info!(
+                camera_id = spec.camera_id,
+                gap_s = gap.as_secs_f64(),
+                "resuming the camera's engine"
+            );
+            Engine::resume(engine_config, saved.state)
+        }
+        None => Engine::new(engine_config),
+    };
+    let mut engine = match engine {
         Ok(e) => e,
         Err(e) => {
             run.status(
@@ -262,8 +451,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
     let mut backoff = Duration::from_secs(1);
     // Stream time continues across reconnections (see the module comment).
     let mut pts_offset = 0.0;
-    let mut last_pts: Option<f64> = None;
-    let mut disconnected_at: Option<Instant> = None;
+    run.counts = engine.counts();
     let mut attempt = 0u32;
     while !stop.load(Ordering::Relaxed) {
         if attempt > 0 {
@@ -278,6 +466,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
         config.stall_timeout = spec.stall_timeout;
         // Reconnection is ours (with the engine kept), not ffmpeg's.
         config.max_restarts = Some(0);
+        config.drop_when_behind = true;
         let opened = FfmpegSource::open(config);
         let mut source = match opened {
             Ok(s) => s,
@@ -293,8 +482,13 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             }
         };
         if let (Some(last), Some(gap)) = (last_pts, disconnected_at.take()) {
-            pts_offset = last + gap.elapsed().as_secs_f64();
+            let gap = gap.elapsed();
+            pts_offset = last + gap.as_secs_f64();
+            if gap <= spec.resume_window {
+                engine.bridge_gap(gap.as_secs_f64());
+            }
         }
+        let mut dropped_seen = 0u64;
         let mut online = false;
         let mut rate = RateWatch::new();
         // A stream that keeps delivering the very same picture is frozen (a hung encoder
@@ -329,13 +523,14 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                 }
                 _ => same_picture = Some((picture, Instant::now())),
             }
-            if let Some(status) = rate.frame(spec.detector_fps, Instant::now()) {
-                run.status(
-                    status,
-                    (status == CameraStatus::Degraded)
-                        .then(|| "below the target frame rate".to_string()),
-                );
+            let dropped = source.dropped_frames() - dropped_seen;
+            dropped_seen += dropped;
+            run.interval.dropped += dropped;
+            run.frames_dropped += dropped;
+            if let Some((status, reason)) = rate.frame(spec.detector_fps, dropped, Instant::now()) {
+                run.status(status, reason);
             }
+            run.fps = rate.last_rate;
             let frame_at = Utc::now();
             let started = clock_now(&clock);
             let report = match engine.process(&frame, &mut detector, &clock) {
@@ -348,6 +543,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             };
             last_pts = Some(frame.pts);
             let counts = engine.counts();
+            run.counts = counts.clone();
             let occupancy_before = run.occupancy;
             if report.gate.is_some_and(|g| g.analyse()) {
                 run.interval.analysed += 1;
@@ -372,13 +568,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             run.interval.people_in += crossed_in;
             run.interval.people_out += crossed_out;
             if (run.occupancy != occupancy_before || !report.events.is_empty())
-                && !run.send(Output::Live {
-                    camera_id: spec.camera_id,
-                    people_count: run.occupancy,
-                    people_in: crossed_in,
-                    people_out: crossed_out,
-                    frame_at,
-                })
+                && !run.live(crossed_in, crossed_out, frame_at)
             {
                 return;
             }
@@ -429,7 +619,50 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
         backoff = (backoff * 2).min(spec.max_backoff);
     }
     run.maybe_result(true);
+    if let Some(file) = &spec.state_file {
+        save_engine(file, spec.camera_id, engine.state());
+    }
     run.status(CameraStatus::Offline, Some("stopped".into()));
+}
+
+/// Reads and removes the engine saved at the camera's last stop (removed so that a crash
+/// later never resumes from a state older than what was stored since).
+fn take_saved(file: &std::path::Path, camera_id: i64) -> Option<SavedEngine> {
+    let bytes = std::fs::read(file).ok()?;
+    if let Err(e) = std::fs::remove_file(file) {
+        tracing::warn!(camera_id, error = %e, file = %file.display(), "saved engine not removed");
+    }
+    match serde_json::from_slice::<SavedEngine>(&bytes) {
+        Ok(saved) if saved.camera_id == camera_id => Some(saved),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(camera_id, error = %e, "saved engine unreadable; starting afresh");
+            None
+        }
+    }
+}
+
+/// Writes the engine atomically (temporary file, fsync, rename).
+fn save_engine(file: &std::path::Path, camera_id: i64, state: EngineState) {
+    let saved = SavedEngine {
+        camera_id,
+        saved_at: Utc::now(),
+        state,
+    };
+    let write = || -> std::io::Result<()> {
+        use std::io::Write;
+        if let Some(dir) = file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = file.with_extension("tmp");
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&serde_json::to_vec(&saved).map_err(std::io::Error::other)?)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, file)
+    };
+    if let Err(e) = write() {
+        tracing::warn!(camera_id, error = %e, file = %file.display(), "engine not saved; the next start begins afresh");
+    }
 }
 
 /// A cheap fingerprint of a frame's pixels (every 7th byte, so it costs ~50 us at
@@ -466,23 +699,33 @@ mod tests {
         let mut watch = RateWatch::new();
         let t0 = watch.window_started;
         let at = |s: f64| t0 + Duration::from_secs_f64(s);
-        // 10 fps wanted; 5 frames in the first 10 s window.
+        // 10 fps wanted; 5 frames in the first 10 s window, 3 dropped before each.
         let mut changes = Vec::new();
         for i in 1..=5 {
-            changes.extend(watch.frame(10.0, at(f64::from(i) * 2.0)));
+            changes.extend(watch.frame(10.0, 3, at(f64::from(i) * 2.0)));
         }
-        assert_eq!(changes, vec![CameraStatus::Degraded]);
+        assert_eq!(
+            changes,
+            vec![(
+                CameraStatus::Degraded,
+                Some(
+                    "below the target frame rate: 0.5 of 10 fps; 15 frames dropped in 10 s: detector busy"
+                        .into()
+                )
+            )]
+        );
+        assert_eq!(watch.last_rate, Some(0.5));
         // 8.5 fps: not yet recovered (below 90 %).
         let start = 10.0;
         let mut changes = Vec::new();
         for i in 1..=85 {
-            changes.extend(watch.frame(10.0, at(start + f64::from(i) * 10.0 / 85.0)));
+            changes.extend(watch.frame(10.0, 0, at(start + f64::from(i) * 10.0 / 85.0)));
         }
         assert!(changes.is_empty(), "{changes:?}");
         let mut changes = Vec::new();
         for i in 1..=100 {
-            changes.extend(watch.frame(10.0, at(20.0 + f64::from(i) * 0.1)));
+            changes.extend(watch.frame(10.0, 0, at(20.0 + f64::from(i) * 0.1)));
         }
-        assert_eq!(changes, vec![CameraStatus::Online]);
+        assert_eq!(changes, vec![(CameraStatus::Online, None)]);
     }
 }

@@ -60,9 +60,9 @@ impl Writer {
                         crate::routes::live::publish_events(&self.state, &e.iter().collect::<Vec<_>>());
                         batch.events.append(&mut e);
                     }
-                    Some(Output::Live { camera_id, people_count, people_in, people_out, frame_at }) => {
-                        let data = serde_json::json!({"people_count": people_count, "people_in": people_in,
-                                                      "people_out": people_out, "frame_at": frame_at});
+                    Some(Output::Live { camera_id, frame_at, counts }) => {
+                        let mut data = serde_json::to_value(&counts).unwrap_or_default();
+                        data["frame_at"] = serde_json::json!(frame_at);
                         self.state.live.publish(crate::live::Kind::Count, Some(camera_id), self.state.clock.now(), data);
                     }
                     Some(Output::Status { camera_id, status, reason }) => {
