@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: installs ffmpeg and ONNX Runtime, builds footfall and
-# runs the demo: the server on SQLite (./data) with a camera playing the bundled demo
-# video in a loop, in real time; it prints the URL and the admin login. Ctrl-C stops.
+# The main job on a fresh machine: installs ffmpeg, ONNX Runtime and Node.js, builds the
+# web dashboard and footfall (with the dashboard inside) and runs the demo: the server on
+# SQLite (./data) with a camera playing the bundled demo video in a loop, in real time;
+# it prints the URL (the dashboard) and the admin login. Ctrl-C stops.
 #
 #   scripts/run.sh            the live demo (footfall demo)
 #   scripts/run.sh count      instead, count the demo video offline once, writing
@@ -12,7 +13,12 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh
 . "$ROOT/scripts/env.sh"
-cargo build --release --locked -p footfall
+if [ "${1:-}" = "count" ]; then
+    cargo build --release --locked -p footfall
+else
+    (cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build)
+    cargo build --release --locked -p footfall --features web
+fi
 VIDEO="${FOOTFALL_DEMO_VIDEO:-$ROOT/../shared/data/one-by-one-person-detection.mp4}"
 MODEL="${FOOTFALL_MODEL:-$ROOT/../shared/models/yolox_nano.onnx}"
 FOOTFALL="$CARGO_TARGET_DIR/release/footfall"

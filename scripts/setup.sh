@@ -2,9 +2,11 @@
 # Installs what Footfall needs on a Debian/Ubuntu machine. Idempotent: each step checks
 # first and does nothing when its piece is already there.
 #
-#   scripts/setup.sh          runtime: ffmpeg, the ONNX Runtime library (.cache/onnxruntime)
-#   scripts/setup.sh --dev    also the test tools: GStreamer RTSP server (tests), a Python
-#                             venv (.venv) with the peer baselines, pytest, motmetrics
+#   scripts/setup.sh          runtime: ffmpeg, the ONNX Runtime library (.cache/onnxruntime),
+#                             Node.js + npm (to build the web dashboard)
+#   scripts/setup.sh --dev    also the test tools: GStreamer RTSP server (tests), Chromium
+#                             (web E2E), a Python venv (.venv) with the peer baselines,
+#                             pytest, motmetrics
 #
 # ONNX Runtime comes from the PyPI `onnxruntime` wheel (CPU build); only its shared library
 # is kept. To use your own build (e.g. GPU), set ORT_DYLIB_PATH to its libonnxruntime.so.
@@ -34,6 +36,11 @@ apt_install() {
 # --- ffmpeg: decoding every source and encoding annotated output ---------------------
 if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
   apt_install ffmpeg
+fi
+
+# --- Node.js + npm: building the web dashboard (web/) ---------------------------------
+if ! command -v npm >/dev/null; then
+  apt_install nodejs npm
 fi
 
 # --- ONNX Runtime shared library from the PyPI wheel ---------------------------------
@@ -66,6 +73,10 @@ if [[ $DEV -eq 1 ]]; then
   if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' 2>/dev/null \
      || ! command -v gst-inspect-1.0 >/dev/null || ! gst-inspect-1.0 h264parse >/dev/null 2>&1 || ! gst-inspect-1.0 qtdemux >/dev/null 2>&1; then
     apt_install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  fi
+  # --- Chromium for the web dashboard's end-to-end tests (scripts/test-web.sh) ----------
+  if [[ ! -x /usr/bin/chromium ]]; then
+    apt_install chromium
   fi
   # --- Python venv: peer baselines (onnxruntime + supervision) and metrics ------------
   if [[ ! -x "$ROOT/.venv/bin/python" ]]; then

@@ -5,7 +5,9 @@
 #      and the platform (store and API) against SQLite and the PostgreSQL server on
 #      127.0.0.1:5432 (started by scripts/services.sh if it stopped),
 #   2. the Python accuracy tests (our tracker vs supervision's ByteTrack, scored by
-#      motmetrics on MOTChallenge ground truth).
+#      motmetrics on MOTChallenge ground truth),
+#   3. the web dashboard: vitest unit tests, then end to end in headless Chromium against
+#      a real `footfall demo` (scripts/test-web.sh).
 # Needs ../shared (model, video, MOT15) beside the repository; see README.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,3 +24,6 @@ echo "== pytest (tracking accuracy vs supervision)"
 cargo build --release --locked -p footfall
 export FOOTFALL_BIN="$CARGO_TARGET_DIR/release/footfall"
 .venv/bin/python -m pytest -q tests/python
+
+echo "== web dashboard (vitest, Chromium end to end)"
+scripts/test-web.sh

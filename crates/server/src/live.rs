@@ -146,7 +146,9 @@ impl Hub {
         self.lock().next_seq - 1
     }
 
-    /// Every message after `seq`, oldest first.
+    /// Every message after `seq`, oldest first. A gap when the window no longer reaches
+    /// back to `seq`, or when `seq` was never issued (the client's numbers come from before
+    /// a restart of the server, which numbers from 1 again).
     pub fn since(&self, seq: u64) -> Result<Vec<Arc<LiveMessage>>, Gap> {
         let inner = self.lock();
         let oldest = inner
@@ -154,7 +156,7 @@ impl Hub {
             .front()
             .map(|m| m.seq)
             .unwrap_or(inner.next_seq);
-        if seq + 1 < oldest {
+        if seq + 1 < oldest || seq >= inner.next_seq {
             return Err(Gap { oldest_seq: oldest });
         }
         Ok(inner
@@ -246,6 +248,12 @@ mod tests {
         }
         let missed: Vec<u64> = hub.since(1).unwrap().iter().map(|m| m.seq).collect();
         assert_eq!(missed, vec![2, 3]);
+        assert!(hub.since(3).unwrap().is_empty(), "up to date");
+        assert_eq!(
+            hub.since(7),
+            Err(Gap { oldest_seq: 1 }),
+            "a number from before a restart"
+        );
         let state = &hub.cameras()[0];
         assert_eq!((state.people_in_today, state.people_count), (3, 2));
         for _ in 0..REPLAY_WINDOW {

@@ -73,7 +73,7 @@ fn request_schema(method: &str, path: &str) -> Option<&'static str> {
         ("POST", "/api/v1/ingest/counts") => "IngestCounts",
         ("POST", "/api/v1/ingest/events") => "IngestEvents",
         ("POST", "/api/v1/api-keys") => "CreateApiKeyRequest",
-        ("POST", "/api/v1/cameras/{id}/test") => "ProbeRequest",
+        ("POST", "/api/v1/cameras/{id}/test") | ("POST", "/api/v1/cameras/test") => "ProbeRequest",
         ("POST", "/api/v1/models") => "RegisterModelRequest",
         _ => return None,
     })
@@ -99,7 +99,9 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/ingest/counts") | ("POST", "/api/v1/ingest/events") => r("IngestOutcome"),
         ("POST", "/api/v1/api-keys") => r("CreatedApiKey"),
         ("GET", "/api/v1/live") => json!({"type": "array", "items": r("CameraLive")}),
-        ("POST", "/api/v1/cameras/{id}/test") => r("ProbeResult"),
+        ("POST", "/api/v1/cameras/{id}/test") | ("POST", "/api/v1/cameras/test") => {
+            r("ProbeResult")
+        }
         _ => return None,
     })
 }
@@ -120,6 +122,9 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
         ("GET", "/api/v1/alerts") => ops::AlertQuery::into_params(query),
         ("GET", "/api/v1/audit") => ops::AuditQuery::into_params(query),
         ("GET", "/api/v1/ws") => crate::routes::live::WsQuery::into_params(query),
+        ("GET", "/api/v1/cameras/{id}/snapshot.jpg") => {
+            crate::routes::live::SnapshotQuery::into_params(query)
+        }
         ("GET", "/api/v1/cameras/{id}/live.mjpeg") => {
             crate::routes::live::MjpegQuery::into_params(query)
         }

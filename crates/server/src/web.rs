@@ -27,7 +27,7 @@ pub enum Assets {
 
 #[cfg(feature = "web")]
 #[derive(rust_embed::RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[folder = "../../web/dist"]
 struct Embedded;
 
 /// Content security policy of the dashboard's pages: only this origin's scripts, styles,

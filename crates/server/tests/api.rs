@@ -100,7 +100,10 @@ async fn browser_session_keeps_the_refresh_token_in_an_http_only_cookie(backend:
         assert!(cookie.contains(attribute), "{attribute} in {cookie}");
     }
     let body: Value = login.json().await.unwrap();
-    assert!(body["refresh_token"].is_null(), "not readable by scripts: {body}");
+    assert!(
+        body["refresh_token"].is_null(),
+        "not readable by scripts: {body}"
+    );
     let pair = cookie.split(';').next().unwrap().to_string();
 
     // Refresh with the cookie alone: a new access token and a rotated cookie.
@@ -124,7 +127,11 @@ async fn browser_session_keeps_the_refresh_token_in_an_http_only_cookie(backend:
         StatusCode::UNAUTHORIZED
     );
     let (status, _) = s.call(Method::GET, "/api/v1/me", Some(&access), None).await;
-    assert_eq!(status, StatusCode::UNAUTHORIZED, "replay revoked the session");
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "replay revoked the session"
+    );
 
     // Logout clears the cookie; without a cookie or token refresh is refused.
     let tokens = s.login("fran").await;

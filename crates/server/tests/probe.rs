@@ -1,4 +1,4 @@
-//! POST /api/v1/cameras/{id}/test against real streams: a working RTSP server, a wrong
+//! POST /api/v1/cameras/{id}/test and /api/v1/cameras/test against real streams: a working RTSP server, a wrong
 //! password, a closed port. Each answer is precise and bounded in time.
 
 use footfall_server::testutil::{RtspServer, TestServer, cut_video};
@@ -88,6 +88,50 @@ async fn probes_report_stream_facts_or_precise_errors() {
             reqwest::StatusCode::UNPROCESSABLE_ENTITY,
             Some("stream_url")
         )
+    );
+
+    // Before any camera exists for it (a new camera in the editor).
+    let (status, new) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras/test",
+            Some(&user),
+            Some(json!({"stream_url": open.url})),
+        )
+        .await;
+    assert_eq!(status, 200, "{new}");
+    assert_eq!(
+        (new["ok"].as_bool(), new["codec"].as_str()),
+        (Some(true), Some("h264"))
+    );
+    let (status, missing) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras/test",
+            Some(&user),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        (status, missing["error"]["field"].as_str()),
+        (
+            reqwest::StatusCode::UNPROCESSABLE_ENTITY,
+            Some("stream_url")
+        )
+    );
+    let viewer = s.token("vic", Role::Viewer).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras/test",
+            Some(&viewer),
+            Some(json!({"stream_url": open.url})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        reqwest::StatusCode::FORBIDDEN,
+        "viewers do not probe"
     );
     s.stop().await;
 }

@@ -187,11 +187,13 @@ async fn bench(args: Args) -> Result<ExitCode> {
     let mut latencies = Vec::new();
     let mut measuring = false;
     let mut started = (Instant::now(), (0.0, 0.0));
+    let mut dropped_before = 0u64;
     let end = warm_until + Duration::from_secs(args.seconds);
     while Instant::now() < end {
         if !measuring && Instant::now() >= warm_until {
             measuring = true;
             started = (Instant::now(), cpu_split());
+            dropped_before = frames_dropped(&live_state(&client, &base, &token).await?);
         }
         let next = tokio::time::timeout(Duration::from_millis(500), read.next()).await;
         let Ok(Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text)))) = next else {
@@ -219,20 +221,11 @@ async fn bench(args: Args) -> Result<ExitCode> {
     let own_pct = 100.0 * (own - started.1.0) / wall;
     let decode_pct = 100.0 * (children - started.1.1) / wall;
     latencies.sort_by(f64::total_cmp);
-    let (_, live) = (
-        0,
-        client
-            .get(format!("{base}/api/v1/live"))
-            .bearer_auth(&token)
-            .send()
-            .await?
-            .json::<serde_json::Value>()
-            .await?,
-    );
-    let online = live
-        .as_array()
-        .map(|a| a.iter().filter(|c| c["status"] == "online").count())
-        .unwrap_or(0);
+    let cameras = live_state(&client, &base, &token).await?;
+    let online = cameras.iter().filter(|c| c["status"] == "online").count();
+    let dropped = frames_dropped(&cameras) - dropped_before;
+    let rates: Vec<f64> = cameras.iter().filter_map(|c| c["fps"].as_f64()).collect();
+    let min_fps = rates.iter().copied().fold(f64::INFINITY, f64::min);
     println!(
         "cameras {} (online {online}) at {} analysed fps, 1280x720 H.264 25 fps, motion gate {}:",
         args.cameras,
@@ -247,10 +240,37 @@ async fn bench(args: Args) -> Result<ExitCode> {
         latencies.last().copied().unwrap_or(f64::NAN)
     );
     println!(
+        "  frames dropped while measuring (shared detector busy): {dropped}; slowest camera {min_fps:.2} fps"
+    );
+    println!(
         "  CPU (% of one core): footfall {own_pct:.1} + ffmpeg decode {decode_pct:.1} = {:.1}; per camera {:.1}",
         own_pct + decode_pct,
         (own_pct + decode_pct) / args.cameras as f64
     );
     server.shutdown().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `GET /api/v1/live`: the state of every camera.
+async fn live_state(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+) -> Result<Vec<serde_json::Value>> {
+    let live: serde_json::Value = client
+        .get(format!("{base}/api/v1/live"))
+        .bearer_auth(token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(live.as_array().cloned().unwrap_or_default())
+}
+
+/// Frames dropped by all cameras since they started.
+fn frames_dropped(cameras: &[serde_json::Value]) -> u64 {
+    cameras
+        .iter()
+        .filter_map(|c| c["frames_dropped"].as_u64())
+        .sum()
 }

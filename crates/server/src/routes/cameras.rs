@@ -412,8 +412,20 @@ pub struct ProbeResult {
 /// Longest a probe may take.
 const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
-/// Opens the stream, reads one frame and reports what it is, or exactly why it fails,
-/// within 15 s (the probe is abandoned, and its ffmpeg killed, after that).
+/// POST /api/v1/cameras/test: probes a stream URL before any camera uses it (the
+/// editor's "test connection" on a new camera). `stream_url` is required.
+pub async fn probe_new(
+    State(state): State<AppState>,
+    ValidJson(request): ValidJson<ProbeRequest>,
+) -> ApiResult<Json<ProbeResult>> {
+    let url = request
+        .stream_url
+        .ok_or_else(|| ApiError::invalid("stream_url", "required"))?;
+    StreamUrl::parse(&url, &state.config.cameras.allowed_schemes)?;
+    probe_url(url.trim().to_string()).await.map(Json)
+}
+
+/// POST /api/v1/cameras/{id}/test: probes the camera's stream, or the URL in the body.
 pub async fn probe(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -439,6 +451,12 @@ pub async fn probe(
         )
         .map_err(ApiError::internal)?,
     };
+    probe_url(url).await.map(Json)
+}
+
+/// Opens the stream, reads one frame and reports what it is, or exactly why it fails,
+/// within 15 s (the probe is abandoned, and its ffmpeg killed, after that).
+async fn probe_url(url: String) -> ApiResult<ProbeResult> {
     let started = std::time::Instant::now();
     let input = url
         .strip_prefix("file://")
@@ -504,5 +522,5 @@ pub async fn probe(
             ));
         }
     }
-    Ok(Json(result))
+    Ok(result)
 }

@@ -305,8 +305,8 @@ pub fn publish_events(state: &AppState, events: &[&footfall_store::NewEvent]) {
     }
 }
 
-/// The latest frame of camera `id`, drawn and JPEG-encoded.
-async fn latest_jpeg(state: &AppState, id: i64) -> ApiResult<Vec<u8>> {
+/// The latest frame of camera `id`, JPEG-encoded, drawn on when `overlay`.
+async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<Vec<u8>> {
     let slot = state
         .frames
         .lock()
@@ -328,12 +328,14 @@ async fn latest_jpeg(state: &AppState, id: i64) -> ApiResult<Vec<u8>> {
         ));
     };
     tokio::task::spawn_blocking(move || {
-        footfall_core::render::annotate(
-            &mut latest.frame,
-            &latest.counting,
-            &latest.report,
-            &latest.counts,
-        );
+        if overlay {
+            footfall_core::render::annotate(
+                &mut latest.frame,
+                &latest.counting,
+                &latest.report,
+                &latest.counts,
+            );
+        }
         encode_jpeg(&latest.frame)
     })
     .await
@@ -353,14 +355,24 @@ pub fn encode_jpeg(frame: &footfall_core::frame::Frame) -> ApiResult<Vec<u8>> {
     Ok(out)
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SnapshotQuery {
+    /// Draw boxes, track ids, lines and zones. Default true; false gives the bare picture
+    /// (the line and zone editor draws its own).
+    pub overlay: Option<bool>,
+    /// The access token (browsers cannot set headers on an <img>).
+    pub access_token: Option<String>,
+}
+
 /// GET /api/v1/cameras/{id}/snapshot.jpg: the latest frame with boxes, track ids, lines
 /// and zones drawn.
 pub async fn snapshot(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<i64>,
+    Query(q): Query<SnapshotQuery>,
 ) -> ApiResult<Response> {
     use axum::response::IntoResponse;
-    let jpeg = latest_jpeg(&state, id).await?;
+    let jpeg = latest_jpeg(&state, id, q.overlay.unwrap_or(true)).await?;
     Ok(([(axum::http::header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())
 }
 
@@ -385,7 +397,7 @@ pub async fn mjpeg(
         return Err(ApiError::invalid("fps", "must be 0.2 to 10"));
     }
     // Fail now (404 / 409 / 503) rather than with an empty stream.
-    let first = latest_jpeg(&state, id).await?;
+    let first = latest_jpeg(&state, id, true).await?;
     let period = Duration::from_secs_f64(1.0 / fps);
     let stream =
         futures_util::stream::unfold((state, Some(first)), move |(state, pending)| async move {
@@ -393,7 +405,7 @@ pub async fn mjpeg(
                 Some(j) => j,
                 None => {
                     tokio::time::sleep(period).await;
-                    latest_jpeg(&state, id).await.ok()?
+                    latest_jpeg(&state, id, true).await.ok()?
                 }
             };
             let mut part = format!(

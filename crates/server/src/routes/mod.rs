@@ -251,6 +251,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "Probe the camera's stream (or another URL): codec, size, fps or the precise error, within 15 s.",
     ),
     e(
+        "POST",
+        "/api/v1/cameras/test",
+        Access::Role(User),
+        "cameras",
+        "Probe a stream URL before saving a camera: codec, size, fps or the precise error, within 15 s.",
+    ),
+    e(
         "GET",
         "/api/v1/cameras/{id}/snapshot.jpg",
         Access::Role(Viewer),
@@ -422,6 +429,7 @@ fn handler(method: &str, path: &str) -> MethodRouter<AppState> {
         ("PUT", "/api/v1/cameras/{id}") => put(cameras::replace),
         ("DELETE", "/api/v1/cameras/{id}") => delete(cameras::delete),
         ("POST", "/api/v1/cameras/{id}/test") => post(cameras::probe),
+        ("POST", "/api/v1/cameras/test") => post(cameras::probe_new),
         ("GET", "/api/v1/cameras/{id}/snapshot.jpg") => get(live::snapshot),
         ("GET", "/api/v1/cameras/{id}/live.mjpeg") => get(live::mjpeg),
         ("GET", "/api/v1/cameras/{id}/counts") => get(results::camera_counts),

@@ -166,6 +166,11 @@ impl Supervisor {
             .collect();
         for id in gone {
             self.stop_camera(id).await;
+            // A deleted camera's saved engine has nobody to resume it (a disabled one
+            // keeps it for when it is enabled again).
+            if self.state.store.camera(id).await.is_err() {
+                let _ = std::fs::remove_file(self.engine_file(id));
+            }
             // Disabled (or deleted: then this fails quietly).
             let _ = self
                 .state
@@ -268,6 +273,16 @@ impl Supervisor {
         }
     }
 
+    /// Where camera `id` saves its engine when it stops.
+    fn engine_file(&self, id: i64) -> std::path::PathBuf {
+        self.state
+            .config
+            .database
+            .data_dir
+            .join("engines")
+            .join(format!("camera-{id}.json"))
+    }
+
     /// Today's (UTC) in / out of the camera as stored, so the live totals go on from them
     /// after a restart.
     async fn seed_live_totals(&self, camera_id: i64) {
@@ -354,14 +369,7 @@ impl Supervisor {
             result_interval: Duration::from_secs(live.result_interval_s),
             max_backoff: Duration::from_secs(live.max_backoff_s),
             stall_timeout: Duration::from_secs(live.stall_timeout_s),
-            state_file: Some(
-                self.state
-                    .config
-                    .database
-                    .data_dir
-                    .join("engines")
-                    .join(format!("camera-{}.json", camera.id)),
-            ),
+            state_file: Some(self.engine_file(camera.id)),
             resume_window: Duration::from_secs(live.resume_window_s),
             frame_slot: None,
         })

@@ -46,12 +46,12 @@ pub enum Output {
     },
     Result(NewResult),
     Events(Vec<NewEvent>),
-    /// Occupancy changed or people crossed a line on the frame read at `frame_at` (or a
-    /// result interval ended): published to live clients at once (the stored rows follow
-    /// in batches).
+    /// Occupancy changed or people crossed a line on the frame read at `frame_at` (`None`:
+    /// a result interval ended, refreshing fps and totals): published to live clients at
+    /// once (the stored rows follow in batches).
     Live {
         camera_id: i64,
-        frame_at: DateTime<Utc>,
+        frame_at: Option<DateTime<Utc>>,
         counts: LiveCounts,
     },
 }
@@ -291,7 +291,7 @@ impl Run<'_> {
     }
 
     /// Publishes the camera's counts now, with these crossings.
-    fn live(&self, people_in: i32, people_out: i32, frame_at: DateTime<Utc>) -> bool {
+    fn live(&self, people_in: i32, people_out: i32, frame_at: Option<DateTime<Utc>>) -> bool {
         let (lines, zones) = LiveCounts::totals(&self.counts);
         self.send(Output::Live {
             camera_id: self.spec.camera_id,
@@ -359,7 +359,7 @@ impl Run<'_> {
         row.model_id = self.spec.model_id;
         row.worker_id = Some(self.spec.worker_id.clone());
         row.client_id = Some(format!("{}/result/{}", self.spec.run_id, self.results_sent));
-        self.send(Output::Result(row)) && self.live(0, 0, Utc::now())
+        self.send(Output::Result(row)) && self.live(0, 0, None)
     }
 
     /// Waits `delay` unless stopped; false when stopped.
@@ -568,7 +568,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             run.interval.people_in += crossed_in;
             run.interval.people_out += crossed_out;
             if (run.occupancy != occupancy_before || !report.events.is_empty())
-                && !run.live(crossed_in, crossed_out, frame_at)
+                && !run.live(crossed_in, crossed_out, Some(frame_at))
             {
                 return;
             }
@@ -693,6 +693,23 @@ fn occupancy(counts: &footfall_core::pipeline::CountsSnapshot, tracks_in_view: u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn saved_engine_is_taken_once_and_only_by_its_camera() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("engines/camera-7.json");
+        let engine = Engine::new(EngineConfig::default()).unwrap();
+        save_engine(&file, 7, engine.state());
+        assert!(take_saved(&file, 8).is_none(), "another camera's state");
+        assert!(!file.exists(), "removed once read");
+        save_engine(&file, 7, engine.state());
+        let saved = take_saved(&file, 7).expect("resumable");
+        assert!((Utc::now() - saved.saved_at).num_seconds() < 5);
+        assert!(take_saved(&file, 7).is_none(), "taken only once");
+        std::fs::write(&file, b"{not json").unwrap();
+        assert!(take_saved(&file, 7).is_none(), "unreadable: start afresh");
+        assert!(!file.exists());
+    }
 
     #[test]
     fn rate_watch_degrades_and_recovers_with_hysteresis() {

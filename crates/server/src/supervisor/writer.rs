@@ -62,7 +62,9 @@ impl Writer {
                     }
                     Some(Output::Live { camera_id, frame_at, counts }) => {
                         let mut data = serde_json::to_value(&counts).unwrap_or_default();
-                        data["frame_at"] = serde_json::json!(frame_at);
+                        if let Some(frame_at) = frame_at {
+                            data["frame_at"] = serde_json::json!(frame_at);
+                        }
                         self.state.live.publish(crate::live::Kind::Count, Some(camera_id), self.state.clock.now(), data);
                     }
                     Some(Output::Status { camera_id, status, reason }) => {
