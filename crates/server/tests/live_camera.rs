@@ -45,6 +45,17 @@ async fn until(
     }
 }
 
+/// A server running its cameras, with a result row every 2 s and quick reconnections.
+async fn live_server() -> TestServer {
+    TestServer::start_with(Backend::Sqlite, |c| {
+        c.live.enabled = true;
+        c.live.model = model();
+        c.live.result_interval_s = 2;
+        c.live.max_backoff_s = 2;
+    })
+    .await
+}
+
 fn is_status(m: &Value, status: &str) -> bool {
     m["type"] == "camera_status" && m["data"]["status"] == status
 }
@@ -55,13 +66,7 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
     let clip = dir.path().join("video-2x.mp4");
     cut_video(0.0, 140.0, 2.0, &clip);
     let rtsp = RtspServer::start(&clip, None, &[]);
-    let s = TestServer::start_with(Backend::Sqlite, |c| {
-        c.live.enabled = true;
-        c.live.model = model();
-        c.live.result_interval_s = 2;
-        c.live.max_backoff_s = 2;
-    })
-    .await;
+    let s = live_server().await;
     let admin = s.token("root", Role::Admin).await;
     let mut ws = {
         let url = format!(
@@ -411,13 +416,7 @@ async fn restarting_the_server_mid_visit_loses_and_duplicates_nothing() {
     // Visitors at about 5-18, 22-43 and 50-68 s of the video: 2.5-9, 11-21.5, 25-34 s here.
     cut_video(0.0, 70.0, 2.0, &clip);
     let rtsp = RtspServer::start(&clip, None, &["--live"]);
-    let mut s = TestServer::start_with(Backend::Sqlite, |c| {
-        c.live.enabled = true;
-        c.live.model = model();
-        c.live.result_interval_s = 2;
-        c.live.max_backoff_s = 2;
-    })
-    .await;
+    let mut s = live_server().await;
     let admin = s.token("root", Role::Admin).await;
     let camera = json!({
         "name": "Table",
