@@ -318,10 +318,13 @@ impl Run<'_> {
         let i = std::mem::take(&mut self.interval);
         if i.dropped > 0 {
             let now = Utc::now();
+            // Like the engine's events, the data carries the event's id.
+            let id = format!("{}/dropped/{}", self.spec.run_id, self.results_sent + 1);
             let event = NewEvent {
                 camera_id: self.spec.camera_id,
                 event_type: "frames_dropped".into(),
                 event_data: serde_json::json!({
+                    "id": id,
                     "dropped": i.dropped,
                     "analysed": i.analysed,
                     "interval_s": (interval_s * 10.0).round() / 10.0,
@@ -330,11 +333,7 @@ impl Run<'_> {
                 timestamp: now,
                 confidence_score: None,
                 severity: EventSeverity::Medium,
-                client_id: Some(format!(
-                    "{}/dropped/{}",
-                    self.spec.run_id,
-                    self.results_sent + 1
-                )),
+                client_id: Some(id),
             };
             if !self.send(Output::Events(vec![event])) {
                 return false;
