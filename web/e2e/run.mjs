@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // End-to-end run of the dashboard against a real `footfall demo` in headless Chromium:
 // API drift check, login, live counts, camera detail, camera editor (drawing), history,
-// users and roles, logout; screenshots of every page (light and dark) in
+// users and roles, logout, first-run setup; screenshots of every page (light and dark) in
 // test-results/screenshots; benchmarks (load to interactive, live latency) printed.
 //
 //   FOOTFALL_BIN=/path/to/footfall node e2e/run.mjs     (after `npm run build`)
@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { chromium } from 'playwright-core';
-import { paths, startDemo, webDir } from './server.mjs';
+import { paths, startDemo, startFresh, webDir } from './server.mjs';
 
 const shots = join(webDir, 'test-results/screenshots');
 rmSync(shots, { recursive: true, force: true });
@@ -76,6 +76,35 @@ async function canvasBox(page) {
 async function clickCanvas(page, x, y) {
   const box = await canvasBox(page);
   await page.mouse.click(box.x + x * box.width, box.y + y * box.height);
+}
+
+/**
+ * A server with no user yet: the login page offers the first-admin form; a wrong setup
+ * token is refused next to its field; the printed one creates the admin and signs in.
+ */
+async function firstRunSetup(browser) {
+  step('first run: create the first administrator with the setup token');
+  const fresh = await startFresh();
+  const context = await browser.newContext({ viewport: { width: 1024, height: 800 }, colorScheme: 'light' });
+  try {
+    const page = await context.newPage();
+    await page.goto(fresh.url + '/');
+    await page.getByRole('heading', { name: 'Create the first administrator' }).waitFor();
+    await page.getByLabel('Setup token').fill('not-the-token');
+    await page.getByLabel('Email').fill('owner@example.com');
+    await page.getByLabel('Password', { exact: true }).fill('Owner-Setup-2026');
+    await page.getByRole('button', { name: 'Create administrator' }).click();
+    await page.getByText('does not match the token printed at start-up').waitFor();
+    await screenshot(page, 'setup-light');
+    await page.getByLabel('Setup token').fill(fresh.setupToken);
+    await page.getByRole('button', { name: 'Create administrator' }).click();
+    await page.getByRole('heading', { name: 'Live overview' }).waitFor();
+    const status = await (await fetch(fresh.url + '/api/v1/auth/status')).json();
+    check(status.setup_required === false, 'setup done: the server has its admin');
+  } finally {
+    await context.close();
+    fresh.stop();
+  }
 }
 
 async function run() {
@@ -221,6 +250,16 @@ async function run() {
     await page.getByRole('link', { name: 'Users' }).click();
     await page.getByRole('rowheader', { name: 'viewer1' }).waitFor();
     await screenshot(page, 'users-light');
+    // Role change and deactivation through the page, checked through the API.
+    const temp = await api(base, adminToken, 'POST', '/api/v1/users', { username: 'temp1', email: 'temp1@example.com', password: 'Temporary-2026', role: 'viewer' });
+    await page.reload();
+    await page.getByLabel('Role of temp1').selectOption('user');
+    const tempUser = async () => (await api(base, adminToken, 'GET', '/api/v1/users')).find((u) => u.id === temp.id);
+    for (let i = 0; i < 50 && (await tempUser()).role !== 'user'; i += 1) await page.waitForTimeout(100);
+    check((await tempUser()).role === 'user', 'role changed from the Users page');
+    await page.getByRole('row', { name: /temp1/ }).getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('row', { name: /temp1/ }).getByText('deactivated').waitFor();
+    check((await tempUser()).is_active === false, 'deactivated from the Users page');
     await page.getByRole('link', { name: 'Audit log' }).click();
     await page.getByRole('cell', { name: 'camera.create' }).first().waitFor();
     await screenshot(page, 'audit-light');
@@ -254,7 +293,8 @@ async function run() {
     await page.getByTestId(`camera-card-${demo.id}`).waitFor();
     // Frame-caused updates come when occupancy changes or someone crosses the line (the
     // demo's people come and go every ~15 s); periodic refreshes every result interval.
-    await page.waitForTimeout(30_000);
+    // FOOTFALL_E2E_LATENCY_S (default 30) watches longer for more samples.
+    await page.waitForTimeout(1000 * Number(process.env.FOOTFALL_E2E_LATENCY_S ?? 30));
     const latency = await page.evaluate(() => window.__footfallLatency ?? []);
     const delivery = await page.evaluate(() => window.__footfallDelivery ?? []);
     check(latency.length + delivery.length > 0, 'count messages reached the overview');
@@ -284,6 +324,8 @@ async function run() {
     await page.reload();
     await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     check(pageErrors.length === 0, `no uncaught page errors: ${pageErrors.join('; ')}`);
+
+    await firstRunSetup(browser);
 
     const ms = (v) => `${Math.round(v)} ms`;
     console.log(`bench: load to interactive (navigation start -> camera cards), median of 5: ${ms(quantile(loads, 0.5))} (max ${ms(Math.max(...loads))}; target < 1000 ms)`);

@@ -18,15 +18,16 @@ export const paths = {
 };
 
 /**
- * Spawns the server and waits for its "running at" and "login:" lines (stderr).
- * Returns { url, login, password, stop, log }; `stop` kills it and removes the data dir.
+ * Spawns `footfall ARGS` in a fresh data directory and waits until `parse(log)` (stdout +
+ * stderr so far) returns what the caller needs. Returns that plus `stop` (kills the server,
+ * removes the data dir) and `log`.
  */
-export async function startDemo(extraEnv = {}) {
+async function spawnServer(args, env, parse) {
   for (const [what, path] of Object.entries({ 'server binary (FOOTFALL_BIN)': paths.bin, 'ONNX Runtime (ORT_DYLIB_PATH)': paths.ort, 'demo video': paths.video, model: paths.model, 'built UI (npm run build)': join(paths.dist, 'index.html') })) {
     if (!existsSync(path)) throw new Error(`missing ${what}: ${path}`);
   }
   const dataDir = mkdtempSync(join(tmpdir(), 'footfall-e2e-'));
-  const child = spawn(paths.bin, ['demo', '--bind', '127.0.0.1:0'], {
+  const child = spawn(paths.bin, args, {
     cwd: dataDir,
     env: {
       ...process.env,
@@ -35,7 +36,7 @@ export async function startDemo(extraEnv = {}) {
       ORT_DYLIB_PATH: paths.ort,
       FOOTFALL_DEMO_VIDEO: paths.video,
       FOOTFALL_MODEL: paths.model,
-      ...extraEnv,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -49,11 +50,10 @@ export async function startDemo(extraEnv = {}) {
     const timer = setTimeout(() => reject(new Error(`server did not start within 90 s:\n${log.slice(-4000)}`)), 90_000);
     const onData = (chunk) => {
       log += chunk;
-      const url = /Footfall demo running at (http:\/\/\S+)/.exec(log)?.[1];
-      const login = /login:\s+(\S+) \/ (\S+)/.exec(log);
-      if (url && login) {
+      const found = parse(log);
+      if (found) {
         clearTimeout(timer);
-        resolveReady({ url, login: login[1], password: login[2] });
+        resolveReady(found);
       }
     };
     child.stdout.setEncoding('utf8').on('data', onData);
@@ -70,4 +70,28 @@ export async function startDemo(extraEnv = {}) {
     stop();
     throw e;
   }
+}
+
+/**
+ * `footfall demo` (the demo camera, an admin with a printed password). Returns
+ * { url, login, password, stop, log }.
+ */
+export function startDemo(extraEnv = {}) {
+  return spawnServer(['demo', '--bind', '127.0.0.1:0'], extraEnv, (log) => {
+    const url = /Footfall demo running at (http:\/\/\S+)/.exec(log)?.[1];
+    const login = /login:\s+(\S+) \/ (\S+)/.exec(log);
+    return url && login ? { url, login: login[1], password: login[2] } : null;
+  });
+}
+
+/**
+ * `footfall serve` on an empty database, no cameras: it prints the one-time setup token.
+ * Returns { url, setupToken, stop, log }.
+ */
+export function startFresh() {
+  return spawnServer(['serve', '--bind', '127.0.0.1:0'], { FOOTFALL_LIVE__ENABLED: 'false' }, (log) => {
+    const url = /footfall serving on (http:\/\/\S+)/.exec(log)?.[1];
+    const setupToken = /"setup_token":"([^"]+)"/.exec(log)?.[1];
+    return url && setupToken ? { url, setupToken } : null;
+  });
 }
