@@ -98,6 +98,9 @@ impl Default for Hub {
     }
 }
 
+/// One number of a camera's live state, if known.
+type CameraValue = fn(&CameraLive) -> Option<f64>;
+
 impl Hub {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -185,6 +188,41 @@ impl Hub {
         }
     }
 
+    /// Per-camera series for `/metrics` (Prometheus text format): frames dropped at the
+    /// source (counter), frames received per second and occupancy (gauges).
+    pub fn render_metrics(&self, out: &mut String) {
+        use std::fmt::Write;
+        let cameras = self.cameras();
+        let series: [(&str, &str, &str, CameraValue); 3] = [
+            (
+                "footfall_camera_frames_dropped_total",
+                "counter",
+                "Frames dropped at the source while the camera waited for the shared detector.",
+                |c| Some(c.frames_dropped as f64),
+            ),
+            (
+                "footfall_camera_fps",
+                "gauge",
+                "Frames received per second over the last 10 s window.",
+                |c| c.fps,
+            ),
+            (
+                "footfall_camera_occupancy",
+                "gauge",
+                "People counted in the camera's zones (or in view) now.",
+                |c| Some(c.people_count as f64),
+            ),
+        ];
+        for (name, kind, help, value) in series {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            for camera in &cameras {
+                if let Some(v) = value(camera) {
+                    let _ = writeln!(out, "{name}{{camera_id=\"{}\"}} {v}", camera.camera_id);
+                }
+            }
+        }
+    }
+
     /// Latest state of every camera that has published anything.
     pub fn cameras(&self) -> Vec<CameraLive> {
         self.lock().cameras.values().cloned().collect()
@@ -261,6 +299,28 @@ mod tests {
         }
         assert_eq!(hub.since(1), Err(Gap { oldest_seq: 4 }));
         assert_eq!(hub.since(3).unwrap().len(), REPLAY_WINDOW);
+    }
+
+    #[test]
+    fn camera_metrics_in_prometheus_format() {
+        let hub = Hub::default();
+        let now = Utc::now();
+        hub.publish(
+            Kind::Count,
+            Some(1),
+            now,
+            json!({"people_count": 2, "fps": 4.5, "frames_dropped": 7}),
+        );
+        let mut metrics = String::new();
+        hub.render_metrics(&mut metrics);
+        for line in [
+            "# TYPE footfall_camera_frames_dropped_total counter",
+            "footfall_camera_frames_dropped_total{camera_id=\"1\"} 7",
+            "footfall_camera_fps{camera_id=\"1\"} 4.5",
+            "footfall_camera_occupancy{camera_id=\"1\"} 2",
+        ] {
+            assert!(metrics.lines().any(|l| l == line), "{line} in\n{metrics}");
+        }
     }
 
     #[test]

@@ -257,6 +257,21 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         .call(Method::GET, "/api/v1/workers", Some(&admin), None)
         .await;
     assert_eq!(workers[0]["status"], "online");
+    let metrics = s
+        .client
+        .get(format!("{}/metrics", s.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(&format!(
+            "footfall_camera_frames_dropped_total{{camera_id=\"{id}\"}}"
+        )),
+        "per-camera drops in /metrics"
+    );
 
     // The server is gone: the camera reports an error, then recovers on its own when the
     // stream is back (same address).

@@ -34,8 +34,7 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Value>> {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(&state.store),
-    )
+    let mut body = state.metrics.render(&state.store);
+    state.live.render_metrics(&mut body);
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
