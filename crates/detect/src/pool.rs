@@ -37,8 +37,17 @@ struct Answer {
 }
 
 /// Sessions already loaded by a camera while checking its configuration, handed to the
-/// first inference thread that needs one (so a model is not loaded twice for nothing).
-type Spares = Arc<Mutex<HashMap<Arc<str>, Vec<OrtDetector>>>>;
+/// first inference thread that needs one (so a model is not loaded twice for nothing),
+/// per configuration.
+type Spares = Arc<Mutex<HashMap<Arc<str>, SpareSessions>>>;
+
+#[derive(Default)]
+struct SpareSessions {
+    /// Loaded, not yet taken by an inference thread.
+    waiting: Vec<OrtDetector>,
+    /// Inference threads that hold a session of this configuration.
+    taken: usize,
+}
 
 /// Inference threads shared by every camera of this process.
 pub struct DetectorPool {
@@ -82,18 +91,32 @@ impl DetectorPool {
         self.threads
     }
 
+    /// Sessions loaded but not yet taken by an inference thread (bounded by the threads
+    /// per configuration).
+    pub fn spare_sessions(&self) -> usize {
+        self.spares
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|s| s.waiting.len())
+            .sum()
+    }
+
     /// A detector for one camera. Loads the model once here, so a bad model or library
     /// is reported to the camera at once rather than at its first frame.
     pub fn detector(&self, config: &DetectorConfig) -> Result<PooledDetector, DetectError> {
         let loaded = OrtDetector::new(config)?;
         let input_size = loaded.input_size();
         let key: Arc<str> = format!("{config:?}").into();
-        self.spares
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry(Arc::clone(&key))
-            .or_default()
-            .push(loaded);
+        {
+            let mut spares = self.spares.lock().unwrap_or_else(|p| p.into_inner());
+            let spare = spares.entry(Arc::clone(&key)).or_default();
+            // Kept only while some inference thread may still need it: at most one
+            // session per thread and configuration, however often cameras restart.
+            if spare.taken + spare.waiting.len() < self.threads {
+                spare.waiting.push(loaded);
+            }
+        }
         Ok(PooledDetector {
             queue: self.queue.clone(),
             config: Arc::new(config.clone()),
@@ -116,16 +139,24 @@ fn serve(jobs: Arc<Mutex<Receiver<Job>>>, spares: Spares) {
         };
         let waited = job.queued_at.elapsed();
         if !sessions.contains_key(&job.key) {
-            let spare = spares
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_mut(&job.key)
-                .and_then(Vec::pop);
+            let spare = {
+                let mut spares = spares.lock().unwrap_or_else(|p| p.into_inner());
+                let entry = spares.entry(Arc::clone(&job.key)).or_default();
+                entry.taken += 1;
+                entry.waiting.pop()
+            };
             let session = match spare {
                 Some(s) => s,
                 None => match OrtDetector::new(&job.config) {
                     Ok(s) => s,
                     Err(e) => {
+                        if let Some(entry) = spares
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_mut(&job.key)
+                        {
+                            entry.taken -= 1;
+                        }
                         let _ = job.reply.send(Answer {
                             detections: Err(e),
                             timing: Timing::default(),

@@ -267,6 +267,11 @@ fn pooled_detectors_share_two_threads_fairly_and_match_a_private_one() {
     for camera in cameras {
         camera.join().unwrap();
     }
+    // Both threads took a session; cameras starting again keep no extra ones loaded.
+    for _ in 0..5 {
+        drop(pool.detector(&config()).unwrap());
+    }
+    assert_eq!(pool.spare_sessions(), 0);
     // A model that does not load is refused when the camera asks, not at its first frame.
     let missing = DetectorConfig {
         model: "/nonexistent/model.onnx".into(),

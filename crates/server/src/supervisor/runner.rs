@@ -421,11 +421,14 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
     // Where the stream stopped last time, and how long ago: bridged like a reconnection.
     let mut last_pts: Option<f64> = None;
     let mut disconnected_at: Option<Instant> = None;
+    // Time the camera was not watched before `disconnected_at` (the server was down).
+    let mut earlier_gap = Duration::ZERO;
     let engine = match saved {
         Some(saved) => {
             last_pts = saved.state.last_pts();
             let gap = (Utc::now() - saved.saved_at).to_std().unwrap_or_default();
-            disconnected_at = Instant::now().checked_sub(gap);
+            disconnected_at = Some(Instant::now());
+            earlier_gap = gap;
             tracing::info!(
                 camera_id = spec.camera_id,
                 gap_s = gap.as_secs_f64(),
@@ -480,8 +483,8 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                 continue;
             }
         };
-        if let (Some(last), Some(gap)) = (last_pts, disconnected_at.take()) {
-            let gap = gap.elapsed();
+        if let (Some(last), Some(since)) = (last_pts, disconnected_at.take()) {
+            let gap = since.elapsed() + std::mem::take(&mut earlier_gap);
             pts_offset = last + gap.as_secs_f64();
             if gap <= spec.resume_window {
                 engine.bridge_gap(gap.as_secs_f64());
