@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A point in pixels (or in normalised 0..1 units where a type says so).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub x: f32,
@@ -42,6 +43,7 @@ impl Point {
 }
 
 /// Which point of a box stands for the object when it is tested against lines and zones.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Anchor {
@@ -131,6 +133,7 @@ pub struct Segment {
 
 /// Side of a directed segment a point lies on, as seen looking from `start` to `end`
 /// on screen (y down).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Side {

@@ -38,6 +38,15 @@ use utoipa::OpenApi;
         crate::routes::cameras::CameraView,
         crate::routes::cameras::CameraSettings,
         crate::routes::cameras::Coordinates,
+        footfall_core::counting::LineConfig,
+        footfall_core::counting::ZoneConfig,
+        footfall_core::counting::LineMode,
+        footfall_core::geometry::Point,
+        footfall_core::geometry::Side,
+        footfall_core::geometry::Anchor,
+        footfall_store::CameraEvent,
+        footfall_store::AuditEntry,
+        footfall_store::EventSeverity,
         crate::routes::results::CountsPage,
         crate::routes::results::CorrectionRequest,
         crate::routes::ingest::IngestCounts,
@@ -99,6 +108,8 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/ingest/counts") | ("POST", "/api/v1/ingest/events") => r("IngestOutcome"),
         ("POST", "/api/v1/api-keys") => r("CreatedApiKey"),
         ("GET", "/api/v1/live") => json!({"type": "array", "items": r("CameraLive")}),
+        ("GET", "/api/v1/events") => json!({"type": "array", "items": r("CameraEvent")}),
+        ("GET", "/api/v1/audit") => json!({"type": "array", "items": r("AuditEntry")}),
         ("POST", "/api/v1/cameras/{id}/test") | ("POST", "/api/v1/cameras/test") => {
             r("ProbeResult")
         }

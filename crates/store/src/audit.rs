@@ -36,6 +36,7 @@ impl NewAudit {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub id: i64,
     pub timestamp: DateTime<Utc>,
@@ -43,7 +44,9 @@ pub struct AuditEntry {
     pub action: String,
     pub resource_type: String,
     pub resource_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub old_values: Option<Json<Value>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub new_values: Option<Json<Value>>,
     pub ip_address: Option<String>,
     pub user_agent: Option<String>,

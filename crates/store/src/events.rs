@@ -23,11 +23,14 @@ pub struct NewEvent {
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraEvent {
     pub id: i64,
     pub camera_id: i64,
     pub event_type: String,
+    /// The event's details; camera events carry their stable `id` here.
     #[sqlx(json)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub event_data: Value,
     pub timestamp: DateTime<Utc>,
     pub confidence_score: Option<f64>,

@@ -9,6 +9,7 @@ macro_rules! db_enum {
     ($(#[$meta:meta])* $name:ident, $pg:literal, { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[sqlx(type_name = $pg, rename_all = "lowercase")]
         #[serde(rename_all = "lowercase")]
         pub enum $name { $($(#[$vmeta])* $variant),+ }

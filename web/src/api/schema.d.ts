@@ -745,6 +745,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Which point of a box stands for the object when it is tested against lines and zones.
+         * @enum {string}
+         */
+        Anchor: "bottom_center" | "center" | "top_center" | "top_left" | "top_right" | "bottom_left" | "bottom_right";
+        AuditEntry: {
+            action: string;
+            /** Format: int64 */
+            id: number;
+            ip_address?: string | null;
+            new_values?: Record<string, never> | null;
+            old_values?: Record<string, never> | null;
+            resource_id?: string | null;
+            resource_type: string;
+            /** Format: date-time */
+            timestamp: string;
+            user_agent?: string | null;
+            /** Format: int64 */
+            user_id?: number | null;
+        };
         AuthStatus: {
             /** @description Anyone may create an account with `POST /api/v1/auth/register`. */
             registration_open: boolean;
@@ -754,13 +774,30 @@ export interface components {
              */
             setup_required: boolean;
         };
+        CameraEvent: {
+            /** Format: int64 */
+            camera_id: number;
+            /** Format: double */
+            confidence_score?: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** @description The event's details; camera events carry their stable `id` here. */
+            event_data: Record<string, never>;
+            event_type: string;
+            /** Format: int64 */
+            id: number;
+            is_processed: boolean;
+            severity: components["schemas"]["EventSeverity"];
+            /** Format: date-time */
+            timestamp: string;
+        };
         /** @description Body of POST /cameras and PUT /cameras/{id} (PUT replaces the whole camera). */
         CameraInput: {
             coordinates?: null | components["schemas"]["Coordinates"];
             description?: string | null;
             enabled?: boolean;
             /** @description Counting lines (normalised 0..1 image coordinates). */
-            lines?: Record<string, never>[];
+            lines?: components["schemas"]["LineConfig"][];
             location?: string | null;
             metadata?: unknown;
             /** @description 1-100 characters, unique (case-insensitive). */
@@ -775,7 +812,7 @@ export interface components {
              */
             stream_url: string;
             /** @description Counting zones (polygons, normalised 0..1). */
-            zones?: Record<string, never>[];
+            zones?: components["schemas"]["ZoneConfig"][];
         };
         /** @description What `GET /api/v1/live` shows per camera. */
         CameraLive: {
@@ -854,7 +891,7 @@ export interface components {
             enabled: boolean;
             /** Format: int64 */
             id: number;
-            lines: Record<string, never>[];
+            lines: components["schemas"]["LineConfig"][];
             location?: string | null;
             metadata: unknown;
             name: string;
@@ -867,7 +904,7 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             worker_id?: string | null;
-            zones: Record<string, never>[];
+            zones: components["schemas"]["ZoneConfig"][];
         };
         ChangePasswordRequest: {
             current_password: string;
@@ -947,6 +984,8 @@ export interface components {
             field?: string | null;
             message: string;
         };
+        /** @enum {string} */
+        EventSeverity: "low" | "medium" | "high" | "critical";
         ForgotPasswordRequest: {
             email: string;
         };
@@ -993,6 +1032,41 @@ export interface components {
             duplicates: number;
             inserted: number;
         };
+        /** @description A counting line. */
+        LineConfig: {
+            /** @description Box point tested in `anchor` mode. Default `bottom_center` (the feet). */
+            anchor?: components["schemas"]["Anchor"];
+            /** @description End of the segment, normalised 0..1. */
+            end: components["schemas"]["Point"];
+            /**
+             * Format: float
+             * @description Anchor mode: half-width of the dead band around the line, as a fraction of the frame
+             *     diagonal. A track must get this far past the line to count. Default 0.01
+             *     (about 15 px at 1280x720).
+             */
+            hysteresis?: number;
+            /**
+             * @description Side a crossing ends on to count as "in", looking from `start` to `end` on screen.
+             *     Default `left` (supervision's "in" direction).
+             */
+            in?: components["schemas"]["Side"];
+            /**
+             * Format: int32
+             * @description Strip mode: supervision's `minimum_crossing_threshold`, in frames. Default 1.
+             */
+            min_crossing_frames?: number;
+            /** @description Crossing rule. Default `anchor`. */
+            mode?: components["schemas"]["LineMode"];
+            /** @description Unique name among the camera's lines, 1..=64 characters. */
+            name: string;
+            /** @description Start of the segment, normalised 0..1. */
+            start: components["schemas"]["Point"];
+        };
+        /**
+         * @description How a line decides that a track crossed it.
+         * @enum {string}
+         */
+        LineMode: "anchor" | "strip";
         LineTotal: {
             name: string;
             /** Format: int64 */
@@ -1010,6 +1084,13 @@ export interface components {
              *     a browser application should use, so no script can read it. Default false.
              */
             refresh_cookie?: boolean;
+        };
+        /** @description A point in pixels (or in normalised 0..1 units where a type says so). */
+        Point: {
+            /** Format: float */
+            x: number;
+            /** Format: float */
+            y: number;
         };
         ProbeRequest: {
             /**
@@ -1086,6 +1167,12 @@ export interface components {
             setup_token: string;
             username: string;
         };
+        /**
+         * @description Side of a directed segment a point lies on, as seen looking from `start` to `end`
+         *     on screen (y down).
+         * @enum {string}
+         */
+        Side: "left" | "right";
         TokenResponse: {
             access_token: string;
             /**
@@ -1127,6 +1214,26 @@ export interface components {
         };
         VerifyEmailRequest: {
             token: string;
+        };
+        /** @description A counting zone. */
+        ZoneConfig: {
+            /** @description Box point tested against the polygon. Default `bottom_center` (the feet). */
+            anchor?: components["schemas"]["Anchor"];
+            /**
+             * Format: float
+             * @description Half-width of the dead band around the boundary, as a fraction of the frame
+             *     diagonal: entering or leaving needs this much margin. Default 0.01.
+             */
+            hysteresis?: number;
+            /**
+             * Format: double
+             * @description Seconds a track must spend inside (in total) to count as a visitor. Default 1.0.
+             */
+            min_dwell_s?: number;
+            /** @description Unique name among the camera's zones, 1..=64 characters. */
+            name: string;
+            /** @description At least three vertices, normalised 0..1, in order, not self-intersecting. */
+            polygon: components["schemas"]["Point"][];
         };
         ZoneNow: {
             /** Format: int64 */
@@ -1769,7 +1876,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["AuditEntry"][];
+                };
             };
             /** @description Error */
             400: {
@@ -4017,7 +4126,9 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["CameraEvent"][];
+                };
             };
             /** @description Error */
             400: {

@@ -1,7 +1,7 @@
 /**
  * The API's types, from the generated OpenAPI schema (`npm run gen:api`). Where the
- * document only says "object" (lines, zones, count buckets, live messages), the shapes
- * are spelled out here from the server's Rust types.
+ * document only says "object" (count buckets, live messages), the shapes are spelled out
+ * here from the server's Rust types.
  */
 import type { components, paths } from './schema';
 
@@ -25,37 +25,24 @@ export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']
 export type EventQuery = NonNullable<paths['/api/v1/events']['get']['parameters']['query']>;
 
 /** A point in normalised image coordinates: 0..1, x right, y down. */
-export interface Point {
-  x: number;
-  y: number;
-}
+export type Point = Schemas['Point'];
 
-export type Side = 'left' | 'right';
+/** Side of a line, looking from its start to its end on screen. */
+export type Side = Schemas['Side'];
 
-/** footfall_core LineConfig; the fields the editor does not touch pass through unchanged. */
-export interface LineConfig {
-  name: string;
-  start: Point;
-  end: Point;
-  /** Side a crossing ends on to count as "in", looking from start to end on screen. */
-  in: Side;
-  [passThrough: string]: unknown;
-}
+/** The "in" side of a line when it does not say (the server's default). */
+export const DEFAULT_IN_SIDE: Side = 'left';
 
-/** footfall_core ZoneConfig. */
-export interface ZoneConfig {
-  name: string;
-  polygon: Point[];
-  [passThrough: string]: unknown;
-}
+/** A counting line (footfall_core LineConfig); fields the editor does not touch keep their values. */
+export type LineConfig = Schemas['LineConfig'];
 
-export type Camera = Omit<Schemas['CameraView'], 'lines' | 'zones'> & {
-  lines: LineConfig[];
-  zones: ZoneConfig[];
-};
+/** A counting zone (footfall_core ZoneConfig). */
+export type ZoneConfig = Schemas['ZoneConfig'];
+
+export type Camera = Schemas['CameraView'];
 
 /** The editor always sends every setting (the server would default the missing ones). */
-export type CameraInput = Omit<Schemas['CameraInput'], 'lines' | 'zones' | 'settings'> & {
+export type CameraInput = Omit<Schemas['CameraInput'], 'settings' | 'lines' | 'zones'> & {
   settings: CameraSettings;
   lines: LineConfig[];
   zones: ZoneConfig[];
@@ -77,34 +64,13 @@ export interface CountBucket {
 export type CountsPage = Omit<Schemas['CountsPage'], 'items'> & { items: CountBucket[] };
 
 /** A stored camera event (`GET /events`). */
-export interface CameraEvent {
-  id: number;
-  camera_id: number;
-  event_type: string;
-  event_data: Record<string, unknown>;
-  timestamp: string;
-  confidence_score: number | null;
-  severity: string;
-  is_processed: boolean;
-  created_at: string;
-}
+export type CameraEvent = Schemas['CameraEvent'];
 
 /** The event type the live service stores for camera status changes. */
 export const STATUS_CHANGE_EVENT = 'status_change';
 
 /** A row of `GET /audit`. */
-export interface AuditEntry {
-  id: number;
-  timestamp: string;
-  user_id: number | null;
-  action: string;
-  resource_type: string;
-  resource_id: string | null;
-  old_values: unknown;
-  new_values: unknown;
-  ip_address: string | null;
-  user_agent: string | null;
-}
+export type AuditEntry = Schemas['AuditEntry'];
 
 /** Per-line and per-zone totals since the camera started (live state and count messages). */
 export type LineCount = Schemas['LineTotal'];

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState, type KeyboardEvent, type PointerEvent } from 'react';
 import { errorFor } from '../api/errors';
-import type { LineConfig, Point, ZoneConfig } from '../api/types';
+import { DEFAULT_IN_SIDE, type LineConfig, type Point, type ZoneConfig } from '../api/types';
 import { freshName, hitVertex, inArrow, moveVertex, otherSide, toNormalised, toPixels, type Size, type VertexRef } from './geometry';
 
 export interface Shapes {
@@ -312,13 +312,13 @@ function ShapeLists({ lines, zones, readOnly, error, setLine, setZone, onChange 
             {fieldError(`lines[${i}].name`)}
             <label>
               <span>"In" side</span>
-              <select value={l.in} disabled={readOnly} onChange={(e) => setLine(i, { in: e.currentTarget.value as LineConfig['in'] })}>
+              <select value={l.in ?? DEFAULT_IN_SIDE} disabled={readOnly} onChange={(e) => setLine(i, { in: e.currentTarget.value as LineConfig['in'] })}>
                 <option value="left">left of start → end</option>
                 <option value="right">right of start → end</option>
               </select>
             </label>
             {!readOnly && (
-              <button type="button" onClick={() => setLine(i, { in: otherSide(l.in) })}>
+              <button type="button" onClick={() => setLine(i, { in: otherSide(l.in ?? DEFAULT_IN_SIDE) })}>
                 Flip direction
               </button>
             )}

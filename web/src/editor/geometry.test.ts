@@ -46,6 +46,11 @@ describe('the "in" arrow', () => {
     expect(inArrow(line([0.8, 0.5], [0.2, 0.5]), size, 10)!.to.y).toBeCloseTo(460);
   });
 
+  it('takes the server default (left) for a line that does not say', () => {
+    const { in: _omitted, ...unsaid } = line([0.2, 0.5], [0.8, 0.5], 'right');
+    expect(inArrow(unsaid, size, 10)).toEqual(inArrow(line([0.2, 0.5], [0.8, 0.5], 'left'), size, 10));
+  });
+
   it('for the demo exit line (top to bottom, in = right) points to screen-left', () => {
     const a = inArrow(line([0.75, 0.3], [0.75, 0.99], 'right'), size, 10)!;
     expect(a.to.x).toBeCloseTo(a.from.x - 10);

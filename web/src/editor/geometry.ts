@@ -2,7 +2,7 @@
  * Geometry of the line / zone editor. Shapes are stored in normalised image coordinates
  * (0..1, x right, y down: footfall_core's convention), drawn in the displayed pixels.
  */
-import type { LineConfig, Point, Side, ZoneConfig } from '../api/types';
+import { DEFAULT_IN_SIDE, type LineConfig, type Point, type Side, type ZoneConfig } from '../api/types';
 
 export interface Size {
   width: number;
@@ -48,7 +48,7 @@ export function inArrow(line: Pick<LineConfig, 'start' | 'end' | 'in'>, size: Si
   const dy = b.y - a.y;
   const norm = Math.hypot(dx, dy);
   if (norm === 0) return null;
-  const sign = line.in === 'left' ? 1 : -1;
+  const sign = (line.in ?? DEFAULT_IN_SIDE) === 'left' ? 1 : -1;
   const nx = (sign * dy) / norm;
   const ny = (sign * -dx) / norm;
   const from = { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 };

@@ -80,7 +80,7 @@ export function AuditPage() {
             {rows.map((r) => (
               <tr key={r.id}>
                 <td>{formatDateTime(r.timestamp)}</td>
-                <td>{r.user_id === null ? '–' : (names.get(r.user_id) ?? `#${r.user_id}`)}</td>
+                <td>{r.user_id == null ? '–' : (names.get(r.user_id) ?? `#${r.user_id}`)}</td>
                 <td>{r.action}</td>
                 <td>
                   {r.resource_type}

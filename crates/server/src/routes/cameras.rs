@@ -99,11 +99,9 @@ pub struct CameraInput {
     pub settings: CameraSettings,
     /// Counting lines (normalised 0..1 image coordinates).
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub lines: Vec<LineConfig>,
     /// Counting zones (polygons, normalised 0..1).
     #[serde(default)]
-    #[schema(value_type = Vec<Object>)]
     pub zones: Vec<ZoneConfig>,
     #[serde(default)]
     pub metadata: Option<Value>,
@@ -129,9 +127,7 @@ pub struct CameraView {
     pub status: CameraStatus,
     pub worker_id: Option<String>,
     pub settings: CameraSettings,
-    #[schema(value_type = Vec<Object>)]
     pub lines: Vec<LineConfig>,
-    #[schema(value_type = Vec<Object>)]
     pub zones: Vec<ZoneConfig>,
     pub metadata: Value,
     pub enabled: bool,
