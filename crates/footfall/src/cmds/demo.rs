@@ -56,6 +56,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .canonicalize()
         .with_context(|| format!("model {}", args.media.model.display()))?;
     config.logging.format = "text".into();
+    let has_dashboard =
+        footfall_server::web::Assets::from_config(config.server.web_dir.as_ref()).is_some();
     init_server_logging(&config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -106,8 +108,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
             state.cameras_changed.notify_one();
         }
         let base = format!("http://{}", server.addr);
+        let dashboard = if has_dashboard {
+            format!("{base}/")
+        } else {
+            "not in this build (scripts/run.sh builds it in; or set server.web_dir)".to_string()
+        };
         eprintln!(
-            "\nFootfall demo running at {base}\n  login:      {login}\n  live state: {base}/api/v1/live\n  \
+            "\nFootfall demo running at {base}\n  dashboard:  {dashboard}\n  login:      {login}\n  live state: {base}/api/v1/live\n  \
              WebSocket:  ws://{}/api/v1/ws?access_token=TOKEN\n  API docs:   {base}/api/openapi.json\n\
              Counts appear as the demo video plays (it loops). Ctrl-C stops.\n",
             server.addr
