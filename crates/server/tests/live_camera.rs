@@ -257,17 +257,10 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         .call(Method::GET, "/api/v1/workers", Some(&admin), None)
         .await;
     assert_eq!(workers[0]["status"], "online");
-    let metrics = s
-        .client
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // `call` hands back a body that is not JSON as a string.
+    let (_, metrics) = s.call(Method::GET, "/metrics", None, None).await;
     assert!(
-        metrics.contains(&format!(
+        metrics.as_str().unwrap_or_default().contains(&format!(
             "footfall_camera_frames_dropped_total{{camera_id=\"{id}\"}}"
         )),
         "per-camera drops in /metrics"
