@@ -167,8 +167,12 @@ impl Supervisor {
         for id in gone {
             self.stop_camera(id).await;
             // A deleted camera's saved engine has nobody to resume it (a disabled one
-            // keeps it for when it is enabled again).
-            if self.state.store.camera(id).await.is_err() {
+            // keeps it for when it is enabled again; so does any camera while the
+            // database cannot say).
+            if matches!(
+                self.state.store.camera(id).await,
+                Err(footfall_store::StoreError::NotFound(_))
+            ) {
                 let _ = std::fs::remove_file(self.engine_file(id));
             }
             // Disabled (or deleted: then this fails quietly).
