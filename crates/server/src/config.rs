@@ -146,8 +146,9 @@ pub struct AuthConfig {
     pub login_per_ip_per_minute: u32,
     /// Registrations allowed per client IP per hour. Default 10.
     pub register_per_ip_per_hour: u32,
-    /// Anyone may register (as role `user`... or `viewer`, see `register_role`).
-    /// Default true.
+    /// Anyone who reaches the server may create an account (role `register_role`);
+    /// they must verify their e-mail address before they can log in. Default false:
+    /// admins create accounts (`POST /api/v1/users`, `footfall user create`).
     pub allow_registration: bool,
     /// Role given to self-registered accounts. Default `viewer`.
     pub register_role: footfall_store::Role,
@@ -171,7 +172,7 @@ impl Default for AuthConfig {
             lockout_s: 900,
             login_per_ip_per_minute: 20,
             register_per_ip_per_hour: 10,
-            allow_registration: true,
+            allow_registration: false,
             register_role: footfall_store::Role::Viewer,
             argon2_memory_kib: 19_456,
             argon2_iterations: 2,
@@ -248,6 +249,10 @@ pub struct LiveConfig {
     /// Where results and events wait when the database is unreachable (an append-only
     /// file replayed in order once it is back). Default `DATA_DIR/spill.jsonl`.
     pub spill_file: Option<PathBuf>,
+    /// Where results and events the database refuses for good (a constraint, a value)
+    /// are set aside, one JSON line per row with the error, so they never block the
+    /// rows after them. Default `DATA_DIR/deadletter.jsonl`.
+    pub dead_letter_file: Option<PathBuf>,
     /// Inference threads shared by every camera (each runs one ONNX Runtime session
     /// with one thread). Default 0: one per CPU core.
     pub detector_threads: usize,
@@ -270,6 +275,7 @@ impl Default for LiveConfig {
             max_backoff_s: 30,
             stall_timeout_s: 10,
             spill_file: None,
+            dead_letter_file: None,
             detector_threads: 0,
             resume_window_s: 30,
         }

@@ -102,6 +102,10 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { field } => {
                 ApiError::conflict(field, format!("{field} is already taken"))
             }
+            StoreError::LastAdmin => ApiError::conflict(
+                "role",
+                "this is the last active admin; promote another admin first",
+            ),
             StoreError::Constraint(message) => {
                 tracing::debug!(%message, "constraint violation");
                 ApiError::invalid(

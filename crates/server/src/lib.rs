@@ -67,7 +67,7 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
     Ok(store)
 }
 
-/// The one-time setup token, while no user exists (see POST /api/v1/auth/setup).
+/// The one-time setup token, while no active admin exists (see POST /api/v1/auth/setup).
 pub fn setup_token(state: &AppState) -> Option<String> {
     state
         .setup_token
@@ -76,11 +76,11 @@ pub fn setup_token(state: &AppState) -> Option<String> {
         .clone()
 }
 
-/// Creates a fresh setup token when the database has no user; returns it.
+/// Creates a fresh setup token when the database has no active admin; returns it.
 async fn prepare_setup(state: &AppState) -> Option<String> {
-    let users = state.store.count_users().await.ok()?;
+    let admins = state.store.count_active_admins().await.ok()?;
     let mut slot = state.setup_token.lock().unwrap_or_else(|p| p.into_inner());
-    *slot = (users == 0).then(|| crypto::random_token(24));
+    *slot = (admins == 0).then(|| crypto::random_token(24));
     slot.clone()
 }
 
@@ -148,7 +148,7 @@ pub fn app(state: AppState) -> Router {
 pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
-    /// Set while the database has no user: give it to POST /api/v1/auth/setup.
+    /// Set while the database has no active admin: give it to POST /api/v1/auth/setup.
     pub setup_token: Option<String>,
     stop: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,

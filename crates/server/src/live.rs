@@ -188,6 +188,12 @@ impl Hub {
         }
     }
 
+    /// Drops a retired (archived or purged) camera's live state: it leaves
+    /// `GET /api/v1/live` and its series leave `/metrics`.
+    pub fn forget(&self, camera_id: i64) {
+        self.lock().cameras.remove(&camera_id);
+    }
+
     /// Per-camera series for `/metrics` (Prometheus text format): frames dropped at the
     /// source (counter), frames received per second and occupancy (gauges).
     pub fn render_metrics(&self, out: &mut String) {

@@ -1,8 +1,8 @@
 //! Outgoing e-mail (welcome, verification, password reset).
 //!
 //! With `mail.smtp_url` set, mail goes through [`SmtpMailer`] (plain SMTP with AUTH
-//! PLAIN, for a local relay); otherwise [`LogMailer`] writes it to the log so a
-//! single-box install still works.
+//! PLAIN, for a local relay); otherwise [`LogMailer`] logs that a mail was not sent (to
+//! whom, its subject; never the body, whose links are credentials).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -27,7 +27,10 @@ pub struct LogMailer;
 impl Mailer for LogMailer {
     fn send(&self, mail: Mail) -> SendFuture<'_> {
         Box::pin(async move {
-            tracing::info!(to = %mail.to, subject = %mail.subject, body = %mail.body, "mail (no SMTP configured)");
+            // Never the body: verification and reset links are credentials, and logs are
+            // read by more people than the mailbox is.
+            tracing::info!(to = %mail.to, subject = %mail.subject,
+                "mail not sent: no SMTP relay configured (mail.smtp_url)");
             Ok(())
         })
     }
@@ -40,6 +43,19 @@ pub struct MemoryMailer(pub Mutex<Vec<Mail>>);
 impl MemoryMailer {
     pub fn sent(&self) -> Vec<Mail> {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The mails sent, once there are at least `n` (mail goes out in the background);
+    /// what there is after 5 s otherwise.
+    pub async fn wait_for(&self, n: usize) -> Vec<Mail> {
+        for _ in 0..500 {
+            let sent = self.sent();
+            if sent.len() >= n {
+                return sent;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.sent()
     }
 }
 

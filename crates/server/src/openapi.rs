@@ -128,6 +128,7 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
             results::CountsQuery::into_params(query)
         }
         ("GET", "/api/v1/cameras") => cameras::CameraListQuery::into_params(query),
+        ("DELETE", "/api/v1/cameras/{id}") => cameras::DeleteQuery::into_params(query),
         ("GET", "/api/v1/users") => users::PageQuery::into_params(query),
         ("GET", "/api/v1/events") => ops::EventQuery::into_params(query),
         ("GET", "/api/v1/alerts") => ops::AlertQuery::into_params(query),

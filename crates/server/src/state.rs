@@ -33,6 +33,8 @@ pub struct Inner {
     pub frames: std::sync::Mutex<std::collections::HashMap<i64, crate::supervisor::FrameSlot>>,
     /// Signalled on every camera create / change / delete (the supervisor reconciles).
     pub cameras_changed: tokio::sync::Notify,
+    /// Requests to the camera supervisor, when one runs in this process.
+    pub supervisor: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::supervisor::Control>>,
     /// Live updates for WebSocket clients and GET /api/v1/live.
     pub live: crate::live::Hub,
     /// One-time token for POST /api/v1/auth/setup while no user exists.
@@ -102,6 +104,7 @@ impl AppState {
             setup_token: std::sync::Mutex::new(None),
             live: crate::live::Hub::default(),
             cameras_changed: tokio::sync::Notify::new(),
+            supervisor: std::sync::OnceLock::new(),
             frames: Default::default(),
         })))
     }

@@ -32,6 +32,15 @@ pub struct Metrics {
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
     pub logs_dropped: AtomicU64,
     pub logins_failed: AtomicU64,
+    /// Live results and events written to the spill file while the database was
+    /// unavailable (they are replayed later).
+    pub rows_spilled: AtomicU64,
+    /// Live results and events the database refused for good, set aside in the
+    /// dead-letter file.
+    pub rows_dead_lettered: AtomicU64,
+    /// Live results and events lost: the database was unavailable and the spill file
+    /// could not be written.
+    pub rows_lost: AtomicU64,
 }
 
 impl Metrics {
@@ -129,6 +138,27 @@ impl Metrics {
             "footfall_login_failures_total {}",
             self.logins_failed.load(Ordering::Relaxed)
         );
+        for (name, help, value) in [
+            (
+                "footfall_rows_spilled_total",
+                "Live results and events spilled while the database was unavailable (replayed later).",
+                &self.rows_spilled,
+            ),
+            (
+                "footfall_rows_dead_lettered_total",
+                "Live results and events refused by the database for good, kept in the dead-letter file.",
+                &self.rows_dead_lettered,
+            ),
+            (
+                "footfall_rows_lost_total",
+                "Live results and events lost: database unavailable and spill file not writable.",
+                &self.rows_lost,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {}", value.load(Ordering::Relaxed));
+        }
         if let Some((cpu_s, rss)) = process_usage() {
             out.push_str(
                 "# HELP process_cpu_seconds_total User and system CPU time of this process.\n",

@@ -40,6 +40,27 @@ async fn start(backend: Backend) -> TestServer {
     TestServer::start(backend).await
 }
 
+/// A server that lets anyone register (off by default).
+async fn start_open(backend: Backend) -> TestServer {
+    captured_logs();
+    TestServer::start_with(backend, |c| c.auth.allow_registration = true).await
+}
+
+/// The token of the newest mailed link (waits for the `n`-th mail).
+async fn mailed_token(s: &TestServer, n: usize) -> String {
+    let mails = s.mailer.wait_for(n).await;
+    assert!(mails.len() >= n, "mail {n} never came: {mails:?}");
+    mails[n - 1]
+        .body
+        .split("token=")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 macro_rules! both_backends {
     ($($name:ident),+ $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(footfall_store::Backend::Sqlite).await } )+ }
@@ -48,6 +69,7 @@ macro_rules! both_backends {
 }
 
 both_backends!(
+    accounts_are_closed_by_default,
     register_login_refresh_logout,
     browser_session_keeps_the_refresh_token_in_an_http_only_cookie,
     refresh_token_reuse_revokes_the_session,
@@ -84,6 +106,12 @@ async fn browser_session_keeps_the_refresh_token_in_an_http_only_cookie(backend:
     let (_, status) = s.call(Method::GET, "/api/v1/auth/status", None, None).await;
     assert_eq!(status["setup_required"], true, "{status}");
     s.create_user("fran", Role::User).await;
+    let (_, status) = s.call(Method::GET, "/api/v1/auth/status", None, None).await;
+    assert_eq!(
+        status["setup_required"], true,
+        "a user who is no admin does not end setup: {status}"
+    );
+    s.create_user("frank", Role::Admin).await;
     let (_, status) = s.call(Method::GET, "/api/v1/auth/status", None, None).await;
     assert_eq!(status["setup_required"], false, "{status}");
 
@@ -152,7 +180,7 @@ async fn browser_session_keeps_the_refresh_token_in_an_http_only_cookie(backend:
 }
 
 async fn register_login_refresh_logout(backend: Backend) {
-    let s = start(backend).await;
+    let s = start_open(backend).await;
     let (status, user) = s
         .call(
             Method::POST,
@@ -164,9 +192,30 @@ async fn register_login_refresh_logout(backend: Backend) {
     assert_eq!(status, StatusCode::CREATED, "{user}");
     assert_eq!(user["role"], "viewer");
     assert!(user.get("password_hash").is_none());
-    let mails = s.mailer.sent();
+    let mails = s.mailer.wait_for(1).await;
     assert_eq!(mails.len(), 1);
     assert!(mails[0].subject.contains("Welcome") && mails[0].body.contains("/verify-email?token="));
+
+    // No way in before the address is verified (a fresh link is mailed).
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "erin", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let token = mailed_token(&s, 2).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/verify-email",
+            None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
 
     let tokens = s.login("erin@example.com").await;
     let access = tokens["access_token"].as_str().unwrap();
@@ -493,7 +542,7 @@ async fn lockout_is_identical_for_unknown_and_known_users(backend: Backend) {
 }
 
 async fn password_reset_and_email_verification(backend: Backend) {
-    let s = start(backend).await;
+    let s = start_open(backend).await;
     let (_, user) = s
         .call(
             Method::POST,
@@ -503,15 +552,7 @@ async fn password_reset_and_email_verification(backend: Backend) {
         )
         .await;
     assert_eq!(user["email_verified"], false);
-    let link = s.mailer.sent()[0].body.clone();
-    let token = link
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let token = mailed_token(&s, 1).await;
     assert_eq!(
         s.call(
             Method::POST,
@@ -561,16 +602,7 @@ async fn password_reset_and_email_verification(backend: Backend) {
         .0,
         StatusCode::ACCEPTED
     );
-    let mail = s.mailer.sent().pop().unwrap();
-    let token = mail
-        .body
-        .split("token=")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let token = mailed_token(&s, 2).await;
     let (status, body) = s
         .call(
             Method::POST,
@@ -854,15 +886,60 @@ async fn camera_validation_names_each_field(backend: Backend) {
         .0,
         StatusCode::NO_CONTENT
     );
-    assert_eq!(
-        s.call(
+    // DELETE archives: the camera and its history stay readable, it leaves the list,
+    // and its name is free for a new camera.
+    let path = format!("/api/v1/cameras/{id}");
+    let (status, archived) = s.call(Method::GET, &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::OK, "{archived}");
+    assert!(archived["archived_at"].is_string(), "{archived}");
+    let (_, listed) = s
+        .call(Method::GET, "/api/v1/cameras", Some(&token), None)
+        .await;
+    assert!(!listed.as_array().unwrap().iter().any(|c| c["id"] == id));
+    let (_, listed) = s
+        .call(
             Method::GET,
-            &format!("/api/v1/cameras/{id}"),
+            "/api/v1/cameras?archived=true",
             Some(&token),
-            None
+            None,
         )
-        .await
-        .0,
+        .await;
+    assert!(listed.as_array().unwrap().iter().any(|c| c["id"] == id));
+    let (status, _) = s
+        .call(Method::PUT, &path, Some(&token), Some(camera("Entrance")))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "an archived camera is read-only"
+    );
+    let (status, again) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&token),
+            Some(camera("Entrance")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{again}");
+    assert_eq!(
+        s.call(Method::DELETE, &path, Some(&token), None).await.0,
+        StatusCode::NOT_FOUND,
+        "archived once"
+    );
+    // A purge (camera and history gone for good) is an admin's decision.
+    let purge = format!("{path}?purge=true");
+    assert_eq!(
+        s.call(Method::DELETE, &purge, Some(&token), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let admin = s.token("ada", Role::Admin).await;
+    assert_eq!(
+        s.call(Method::DELETE, &purge, Some(&admin), None).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        s.call(Method::GET, &path, Some(&token), None).await.0,
         StatusCode::NOT_FOUND
     );
     s.stop().await;
@@ -1699,6 +1776,169 @@ async fn models_must_load_and_alerts_resolve(backend: Backend) {
     assert_eq!(
         (status, err["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("severity"))
+    );
+    s.stop().await;
+}
+
+/// Issue 10, items 2, 4 and 9: closed registration, setup while no admin, case-twins,
+/// refresh secrets, what a failed login leaves in the audit log, reset links.
+async fn accounts_are_closed_by_default(backend: Backend) {
+    let s = start(backend).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/register",
+            None,
+            Some(json!({"username": "mallory", "email": "m@example.com", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "registration is off: {body}");
+    let (_, status) = s.call(Method::GET, "/api/v1/auth/status", None, None).await;
+    assert_eq!(status["registration_open"], false, "{status}");
+
+    // An account that exists before setup (registered while open, or made by the CLI as
+    // a viewer) does not lock the operator out of setup.
+    s.create_user("early", Role::Viewer).await;
+    let token = s
+        .server
+        .as_ref()
+        .unwrap()
+        .setup_token
+        .clone()
+        .expect("no admin yet: setup token");
+    let (status, admin) = s
+        .call(Method::POST, "/api/v1/auth/setup", None, Some(json!({"setup_token": token, "username": "boss", "email": "boss@example.com", "password": PASSWORD})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{admin}");
+    let admin_token = s.login("boss").await["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Case-twins are refused, by username and by e-mail.
+    for (username, email, field) in [
+        ("BOSS", "other@example.com", "username"),
+        ("other", "Boss@Example.com", "email"),
+    ] {
+        let (status, body) = s
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                Some(&admin_token),
+                Some(json!({"username": username, "email": email, "password": PASSWORD, "role": "viewer"})),
+            )
+            .await;
+        assert_eq!(
+            (status, get(&body, "error.field").as_str()),
+            (StatusCode::CONFLICT, Some(field)),
+            "{username} / {email}: {body}"
+        );
+    }
+
+    // The last active admin cannot demote itself.
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", admin["id"]),
+            Some(&admin_token),
+            Some(json!({"role": "user"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+    // A wrong secret with a known session id is refused without ending the session.
+    let session = s.login("early").await;
+    let refresh = session["refresh_token"].as_str().unwrap();
+    let session_id = refresh.split('.').next().unwrap();
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": format!("{session_id}.not-the-secret")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            None,
+            Some(json!({"refresh_token": refresh})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "the session survived: {body}");
+
+    // A password typed into the login field never reaches the audit log.
+    let typed = "My-Secret-Passphrase-77";
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": typed, "password": typed})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let audit = s
+        .state()
+        .store
+        .list_audit(&footfall_store::AuditFilter {
+            action: Some("login.failure".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 1);
+    let row = format!("{:?}", audit[0]);
+    assert!(!row.to_lowercase().contains(&typed.to_lowercase()), "{row}");
+
+    // Only the newest reset link works, and a password change spends it too.
+    for _ in 0..2 {
+        let (status, _) = s
+            .call(
+                Method::POST,
+                "/api/v1/auth/forgot-password",
+                None,
+                Some(json!({"email": "early@example.com"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let older = mailed_token(&s, 1).await;
+    let newer = mailed_token(&s, 2).await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": older, "new_password": "Reset-Pass-2026"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "superseded link");
+    let early = s.login("early").await;
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            early["access_token"].as_str(),
+            Some(json!({"current_password": PASSWORD, "new_password": "Changed-Pass-2026"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/reset-password",
+            None,
+            Some(json!({"token": newer, "new_password": "Reset-Pass-2027"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a password change spends open reset links"
     );
     s.stop().await;
 }

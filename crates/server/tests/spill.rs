@@ -193,7 +193,9 @@ async fn database_outage_spills_then_replays_exactly_once() {
     let state = AppState::new(config, services).await.unwrap();
     let spill: PathBuf = data.path().join("spill.jsonl");
     let (tx, rx) = tokio::sync::mpsc::channel(1000);
-    let writer = tokio::spawn(Writer::new(state.clone(), spill.clone()).run(rx));
+    let dead_letter = data.path().join("deadletter.jsonl");
+    let writer =
+        tokio::spawn(Writer::new(state.clone(), spill.clone(), dead_letter.clone()).run(rx));
 
     for n in 1..=5 {
         tx.send(result(camera, n)).await.unwrap();
@@ -242,6 +244,136 @@ async fn database_outage_spills_then_replays_exactly_once() {
     .await;
     drop(tx);
     writer.await.unwrap();
+    assert!(!dead_letter.exists(), "an outage refuses no row for good");
+}
+
+fn camera_write(name: &str) -> CameraWrite {
+    CameraWrite {
+        name: name.into(),
+        description: None,
+        stream_url: "rtsp://cam/live".into(),
+        stream_type: "rtsp".into(),
+        location: None,
+        coordinates: None,
+        settings: serde_json::json!({}),
+        metadata: serde_json::json!({}),
+        security_config: serde_json::json!({}),
+        enabled: true,
+    }
+}
+
+/// Issue 10, item 1: a row the database refuses for good (its camera was removed) is set
+/// aside with its error; the rows beside it and after it are stored, live and on replay,
+/// and nothing goes to the spill file while the database is fine.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_row_is_set_aside_and_blocks_nothing() {
+    for backend in [
+        footfall_store::Backend::Sqlite,
+        footfall_store::Backend::Postgres,
+    ] {
+        let db = footfall_store::testing::TestDb::new(backend).await;
+        let store = db.store().await;
+        let kept = store
+            .create_camera(&camera_write("kept"), Utc::now())
+            .await
+            .unwrap()
+            .id;
+        let gone = store
+            .create_camera(&camera_write("gone"), Utc::now())
+            .await
+            .unwrap()
+            .id;
+        let data = tempfile::tempdir().unwrap();
+        let spill = data.path().join("spill.jsonl");
+        let dead_letter = data.path().join("deadletter.jsonl");
+        // A spill file left by an earlier outage whose first batch can never be stored
+        // (camera 999 does not exist): replay must not stall on it.
+        let mut poison = NewResult::counts(999, Utc::now(), 1, 1, 0);
+        poison.client_id = Some("old/result/1".into());
+        let mut good = NewResult::counts(kept, Utc::now(), 1, 1, 0);
+        good.client_id = Some("old/result/2".into());
+        std::fs::write(
+            &spill,
+            format!(
+                "{}\n{}\n",
+                serde_json::json!({"results": [poison], "events": []}),
+                serde_json::json!({"results": [good], "events": []})
+            ),
+        )
+        .unwrap();
+        let config = footfall_server::testutil::test_config(data.path());
+        let services = Services {
+            store: store.clone(),
+            mailer: Arc::new(LogMailer),
+            clock: Arc::new(SystemClock),
+        };
+        let state = AppState::new(config, services).await.unwrap();
+        let (tx, rx) = tokio::sync::mpsc::channel(1000);
+        let writer =
+            tokio::spawn(Writer::new(state.clone(), spill.clone(), dead_letter.clone()).run(rx));
+        wait_for("the replay", Duration::from_secs(20), async || {
+            !spill.exists() && stored(&store, kept).await == 1
+        })
+        .await;
+
+        // The camera disappears under a running pipeline (what a DELETE did before it
+        // drained the camera first): its next rows share a batch with another camera's.
+        store.delete_camera(gone).await.unwrap();
+        for n in 1..=3 {
+            tx.send(result(kept, n)).await.unwrap();
+        }
+        tx.send(result(gone, 4)).await.unwrap();
+        tx.send(event(gone, 5)).await.unwrap();
+        tx.send(result(kept, 6)).await.unwrap();
+        wait_for(
+            "the other camera's rows",
+            Duration::from_secs(20),
+            async || stored(&store, kept).await == 5,
+        )
+        .await;
+        tx.send(result(kept, 7)).await.unwrap();
+        wait_for(
+            "rows after the refused ones",
+            Duration::from_secs(20),
+            async || stored(&store, kept).await == 6,
+        )
+        .await;
+        drop(tx);
+        writer.await.unwrap();
+        assert!(!spill.exists(), "the database was fine: nothing spilled");
+        let letters: Vec<serde_json::Value> = std::fs::read_to_string(&dead_letter)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let kinds: Vec<(&str, i64)> = letters
+            .iter()
+            .map(|l| {
+                (
+                    l["kind"].as_str().unwrap(),
+                    l["row"]["camera_id"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [("result", 999), ("event", gone), ("result", gone)],
+            "{backend:?}: exactly the refused rows, each with its error: {letters:?}"
+        );
+        assert!(
+            letters
+                .iter()
+                .all(|l| l["error"].as_str().is_some_and(|e| !e.is_empty()))
+        );
+        assert_eq!(
+            state
+                .metrics
+                .rows_dead_lettered
+                .load(std::sync::atomic::Ordering::Relaxed),
+            3
+        );
+        state.logs.flush().await;
+    }
 }
 
 fn spill_lines(path: &Path) -> usize {

@@ -24,6 +24,9 @@ pub struct Camera {
     pub metadata: Value,
     pub security_config: Value,
     pub enabled: bool,
+    /// When the camera was archived (DELETE without purge): it is not run and not
+    /// listed, its history is kept and its name is free again.
+    pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -43,6 +46,7 @@ struct CameraRow {
     metadata: Json<Value>,
     security_config: Json<Value>,
     enabled: bool,
+    archived_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -63,6 +67,7 @@ impl From<CameraRow> for Camera {
             metadata: r.metadata.0,
             security_config: r.security_config.0,
             enabled: r.enabled,
+            archived_at: r.archived_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
         }
@@ -98,6 +103,8 @@ pub struct CameraWrite {
 #[derive(Debug, Clone, Default)]
 pub struct CameraFilter {
     pub enabled: Option<bool>,
+    /// List archived cameras instead of the current ones.
+    pub archived: bool,
     pub status: Option<CameraStatus>,
     pub limit: i64,
     pub offset: i64,
@@ -110,11 +117,11 @@ impl Store {
         match self.backend() {
             Backend::Sqlite => {
                 "id, name, description, stream_url, stream_type, location, coordinates, status, worker_id, \
-                 settings, metadata, security_config, enabled, created_at, updated_at"
+                 settings, metadata, security_config, enabled, archived_at, created_at, updated_at"
             }
             Backend::Postgres => {
                 "id, name, description, stream_url, stream_type, location, coordinates::text AS coordinates, \
-                 status, worker_id, settings, metadata, security_config, enabled, created_at, updated_at"
+                 status, worker_id, settings, metadata, security_config, enabled, archived_at, created_at, updated_at"
             }
         }
     }
@@ -161,7 +168,7 @@ impl Store {
         let sql = format!(
             "UPDATE cameras SET name = $2, description = $3, stream_url = $4, stream_type = $5, location = $6, \
              coordinates = {}, settings = $8, metadata = $9, security_config = $10, enabled = $11, updated_at = $12 \
-             WHERE id = $1 RETURNING {}",
+             WHERE id = $1 AND archived_at IS NULL RETURNING {}",
             self.point_param(7),
             self.camera_columns()
         );
@@ -199,7 +206,7 @@ impl Store {
     pub async fn list_cameras(&self, f: &CameraFilter) -> Result<Vec<Camera>> {
         let sql = format!(
             "SELECT {} FROM cameras WHERE ($1 IS NULL OR enabled = $1) AND ($2 IS NULL OR status = $2) \
-             ORDER BY id LIMIT $3 OFFSET $4",
+             AND (archived_at IS NOT NULL) = $5 ORDER BY id LIMIT $3 OFFSET $4",
             self.camera_columns()
         );
         let rows = on_pool!(self, |pool| sqlx::query_as::<_, CameraRow>(&sql)
@@ -207,6 +214,7 @@ impl Store {
             .bind(f.status)
             .bind(f.limit)
             .bind(f.offset)
+            .bind(f.archived)
             .fetch_all(pool)
             .await)?;
         Ok(rows.into_iter().map(Camera::from).collect())
@@ -214,7 +222,7 @@ impl Store {
 
     pub async fn count_cameras(&self) -> Result<i64> {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM cameras"
+            "SELECT COUNT(*) FROM cameras WHERE archived_at IS NULL"
         )
         .fetch_one(pool)
         .await)?)
@@ -257,6 +265,24 @@ impl Store {
     }
 
     /// Deletes a camera and (by cascade) its results and events.
+    /// Archives a camera: disabled (the supervisor stops it), hidden from lists, its
+    /// history kept. `NotFound` when there is no such camera or it is archived already.
+    pub async fn archive_camera(&self, id: i64, now: DateTime<Utc>) -> Result<Camera> {
+        let sql = format!(
+            "UPDATE cameras SET archived_at = $2, enabled = FALSE, status = 'offline', worker_id = NULL, \
+             updated_at = $2 WHERE id = $1 AND archived_at IS NULL RETURNING {}",
+            self.camera_columns()
+        );
+        let row = on_pool!(self, |pool| sqlx::query_as::<_, CameraRow>(&sql)
+            .bind(id)
+            .bind(db_time(now))
+            .fetch_optional(pool)
+            .await)?;
+        row.map(Camera::from).ok_or(StoreError::NotFound("camera"))
+    }
+
+    /// Removes a camera and, by cascade, its whole history (results, events, alerts,
+    /// analytics). Callers stop its pipeline and drain its rows first.
     pub async fn delete_camera(&self, id: i64) -> Result<()> {
         let n = on_pool!(self, |pool| sqlx::query(
             "DELETE FROM cameras WHERE id = $1"

@@ -3,7 +3,6 @@
 
 use crate::InsertOutcome;
 use crate::pool::on_pool;
-use crate::results::{claim_ingest_receipts, fresh_indices};
 use crate::{AlertSeverity, EventSeverity, Result, Store, StoreError, WorkerStatus, db_time};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -91,6 +90,54 @@ pub struct Worker {
     pub created_at: DateTime<Utc>,
 }
 
+/// Inserts events inside the open transaction `$tx` (see [`Store::insert_events`]);
+/// evaluates to their [`InsertOutcome`]. A macro because the transaction's type differs
+/// per backend.
+macro_rules! insert_events_in {
+    ($tx:ident, $events:expr, $source:expr, $now:expr) => {{
+        let events: &[crate::NewEvent] = $events;
+        let new_ids = match $source {
+            Some(source) => {
+                let ids: Vec<&str> = events
+                    .iter()
+                    .filter_map(|e| e.client_id.as_deref())
+                    .collect();
+                Some(crate::results::claim_ingest_receipts!($tx, source, "event", ids))
+            }
+            None => None,
+        };
+        let fresh_index =
+            crate::results::fresh_indices(events, |e| e.client_id.as_deref(), new_ids.as_ref());
+        let fresh: Vec<&crate::NewEvent> = fresh_index.iter().map(|&i| &events[i]).collect();
+        // 7 columns: 4,000 rows per statement stays under SQLite's variable limit.
+        for chunk in fresh.chunks(4_000) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO camera_events (camera_id, event_type, event_data, \"timestamp\", confidence_score, \
+                 severity, created_at) ",
+            );
+            q.push_values(chunk, |mut b, e| {
+                b.push_bind(e.camera_id)
+                    .push_bind(e.event_type.clone())
+                    .push_bind(sqlx::types::Json(e.event_data.clone()))
+                    .push_bind(crate::db_time(e.timestamp))
+                    .push_bind(e.confidence_score)
+                    .push_bind(e.severity)
+                    .push_bind($now);
+            });
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| crate::StoreError::from_write(e, &[]))?;
+        }
+        crate::InsertOutcome {
+            inserted: fresh.len(),
+            duplicates: events.len() - fresh.len(),
+            fresh: fresh_index,
+        }
+    }};
+}
+pub(crate) use insert_events_in;
+
 const EVENT_COLUMNS: &str = "id, camera_id, event_type, event_data, \"timestamp\", confidence_score, severity, is_processed, created_at";
 const ALERT_COLUMNS: &str = "id, alert_type, severity, title, message, alert_data, source_service, camera_id, \
      user_id, is_resolved, resolved_at, resolved_by, created_at";
@@ -109,44 +156,9 @@ impl Store {
         let now = db_time(Utc::now());
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let new_ids = match source {
-                Some(source) => {
-                    let ids: Vec<&str> = events
-                        .iter()
-                        .filter_map(|e| e.client_id.as_deref())
-                        .collect();
-                    Some(claim_ingest_receipts!(tx, source, "event", ids))
-                }
-                None => None,
-            };
-            let fresh_index = fresh_indices(events, |e| e.client_id.as_deref(), new_ids.as_ref());
-            let fresh: Vec<&NewEvent> = fresh_index.iter().map(|&i| &events[i]).collect();
-            // 7 columns: 4,000 rows per statement stays under SQLite's variable limit.
-            for chunk in fresh.chunks(4_000) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO camera_events (camera_id, event_type, event_data, \"timestamp\", confidence_score, \
-                     severity, created_at) ",
-                );
-                q.push_values(chunk, |mut b, e| {
-                    b.push_bind(e.camera_id)
-                        .push_bind(e.event_type.clone())
-                        .push_bind(Json(e.event_data.clone()))
-                        .push_bind(db_time(e.timestamp))
-                        .push_bind(e.confidence_score)
-                        .push_bind(e.severity)
-                        .push_bind(now);
-                });
-                q.build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| StoreError::from_write(e, &[]))?;
-            }
+            let outcome = insert_events_in!(tx, events, source, now);
             tx.commit().await?;
-            Ok(InsertOutcome {
-                inserted: fresh.len(),
-                duplicates: events.len() - fresh.len(),
-                fresh: fresh_index,
-            })
+            Ok(outcome)
         })
     }
 

@@ -222,86 +222,36 @@ impl Store {
         let backend = self.backend();
         on_pool!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let new_ids = match source {
-                Some(source) => {
-                    let ids: Vec<&str> =
-                        rows.iter().filter_map(|r| r.client_id.as_deref()).collect();
-                    Some(claim_ingest_receipts!(tx, source, "count", ids))
-                }
-                None => None,
-            };
-            let fresh_index = fresh_indices(rows, |r| r.client_id.as_deref(), new_ids.as_ref());
-            let fresh: Vec<&NewResult> = fresh_index.iter().map(|&i| &rows[i]).collect();
-            for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO counting_results (camera_id, \"timestamp\", people_count, people_in, people_out, \
-                     confidence_score, detection_count, false_positives, false_negatives, processing_time_ms, \
-                     frame_quality_score, model_id, worker_id, is_manual, created_at) ",
-                );
-                q.push_values(chunk, |mut b, r| {
-                    b.push_bind(r.camera_id)
-                        .push_bind(db_time(r.timestamp))
-                        .push_bind(r.people_count)
-                        .push_bind(r.people_in)
-                        .push_bind(r.people_out)
-                        .push_bind(r.confidence_score)
-                        .push_bind(r.detection_count)
-                        .push_bind(r.false_positives)
-                        .push_bind(r.false_negatives)
-                        .push_bind(r.processing_time_ms)
-                        .push_bind(r.frame_quality_score)
-                        .push_bind(r.model_id)
-                        .push_bind(r.worker_id.clone())
-                        .push_bind(r.is_manual)
-                        .push_bind(now);
-                });
-                q.build()
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(|e| crate::StoreError::from_write(e, &[]))?;
-            }
-            let hours = hourly_sums(&fresh);
-            let rollups: Vec<_> = hours.into_iter().collect();
-            for chunk in rollups.chunks(ROWS_PER_STATEMENT) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO counting_results_hourly (camera_id, hour_start, samples, people_in, people_out, \
-                     people_count_sum, people_count_max, detection_count, confidence_sum, confidence_samples) ",
-                );
-                q.push_values(chunk, |mut b, ((camera, hour_s), f)| {
-                    b.push_bind(*camera)
-                        .push_bind(DateTime::<Utc>::from_timestamp(*hour_s, 0).unwrap_or_default())
-                        .push_bind(f.samples)
-                        .push_bind(f.people_in)
-                        .push_bind(f.people_out)
-                        .push_bind(f.count_sum)
-                        .push_bind(f.count_max as i32)
-                        .push_bind(f.detection_count)
-                        .push_bind(f.confidence_sum)
-                        .push_bind(f.confidence_samples);
-                });
-                let max_fn = match backend {
-                    Backend::Sqlite => "MAX",
-                    Backend::Postgres => "GREATEST",
-                };
-                q.push(format!(
-                    " ON CONFLICT (camera_id, hour_start) DO UPDATE SET \
-                     samples = counting_results_hourly.samples + excluded.samples, \
-                     people_in = counting_results_hourly.people_in + excluded.people_in, \
-                     people_out = counting_results_hourly.people_out + excluded.people_out, \
-                     people_count_sum = counting_results_hourly.people_count_sum + excluded.people_count_sum, \
-                     people_count_max = {max_fn}(counting_results_hourly.people_count_max, excluded.people_count_max), \
-                     detection_count = counting_results_hourly.detection_count + excluded.detection_count, \
-                     confidence_sum = counting_results_hourly.confidence_sum + excluded.confidence_sum, \
-                     confidence_samples = counting_results_hourly.confidence_samples + excluded.confidence_samples"
-                ));
-                q.build().execute(&mut *tx).await?;
-            }
+            let outcome = insert_results_in!(tx, rows, source, now, backend);
             tx.commit().await?;
-            Ok(InsertOutcome {
-                inserted: fresh.len(),
-                duplicates: rows.len() - fresh.len(),
-                fresh: fresh_index,
-            })
+            Ok(outcome)
+        })
+    }
+
+    /// Stores what one producer made in one interval, events and results, in a single
+    /// transaction: either all of it is stored or none (so a retry after a failure never
+    /// finds half a batch). Idempotent per client id like the two calls it combines.
+    pub async fn insert_batch(
+        &self,
+        events: &[crate::NewEvent],
+        results: &[NewResult],
+        source: Option<&str>,
+    ) -> Result<(InsertOutcome, InsertOutcome)> {
+        if events.is_empty() && results.is_empty() {
+            return Ok(Default::default());
+        }
+        let now = db_time(Utc::now());
+        let backend = self.backend();
+        on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let events = crate::events::insert_events_in!(tx, events, source, now);
+            let results = if results.is_empty() {
+                InsertOutcome::default()
+            } else {
+                insert_results_in!(tx, results, source, now, backend)
+            };
+            tx.commit().await?;
+            Ok((events, results))
         })
     }
 
@@ -509,6 +459,95 @@ macro_rules! claim_ingest_receipts {
     }};
 }
 pub(crate) use claim_ingest_receipts;
+
+/// Inserts results and their hourly rollup inside the open transaction `$tx` (see
+/// [`Store::insert_results`]); evaluates to their [`InsertOutcome`]. A macro because the
+/// transaction's type differs per backend.
+macro_rules! insert_results_in {
+    ($tx:ident, $rows:expr, $source:expr, $now:expr, $backend:expr) => {{
+        let rows: &[NewResult] = $rows;
+        let new_ids = match $source {
+            Some(source) => {
+                let ids: Vec<&str> =
+                    rows.iter().filter_map(|r| r.client_id.as_deref()).collect();
+                Some(claim_ingest_receipts!($tx, source, "count", ids))
+            }
+            None => None,
+        };
+        let fresh_index = fresh_indices(rows, |r| r.client_id.as_deref(), new_ids.as_ref());
+        let fresh: Vec<&NewResult> = fresh_index.iter().map(|&i| &rows[i]).collect();
+        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO counting_results (camera_id, \"timestamp\", people_count, people_in, people_out, \
+                 confidence_score, detection_count, false_positives, false_negatives, processing_time_ms, \
+                 frame_quality_score, model_id, worker_id, is_manual, created_at) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                b.push_bind(r.camera_id)
+                    .push_bind(db_time(r.timestamp))
+                    .push_bind(r.people_count)
+                    .push_bind(r.people_in)
+                    .push_bind(r.people_out)
+                    .push_bind(r.confidence_score)
+                    .push_bind(r.detection_count)
+                    .push_bind(r.false_positives)
+                    .push_bind(r.false_negatives)
+                    .push_bind(r.processing_time_ms)
+                    .push_bind(r.frame_quality_score)
+                    .push_bind(r.model_id)
+                    .push_bind(r.worker_id.clone())
+                    .push_bind(r.is_manual)
+                    .push_bind($now);
+            });
+            q.build()
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| crate::StoreError::from_write(e, &[]))?;
+        }
+        let hours = hourly_sums(&fresh);
+        let rollups: Vec<_> = hours.into_iter().collect();
+        for chunk in rollups.chunks(ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO counting_results_hourly (camera_id, hour_start, samples, people_in, people_out, \
+                 people_count_sum, people_count_max, detection_count, confidence_sum, confidence_samples) ",
+            );
+            q.push_values(chunk, |mut b, ((camera, hour_s), f)| {
+                b.push_bind(*camera)
+                    .push_bind(DateTime::<Utc>::from_timestamp(*hour_s, 0).unwrap_or_default())
+                    .push_bind(f.samples)
+                    .push_bind(f.people_in)
+                    .push_bind(f.people_out)
+                    .push_bind(f.count_sum)
+                    .push_bind(f.count_max as i32)
+                    .push_bind(f.detection_count)
+                    .push_bind(f.confidence_sum)
+                    .push_bind(f.confidence_samples);
+            });
+            let max_fn = match $backend {
+                Backend::Sqlite => "MAX",
+                Backend::Postgres => "GREATEST",
+            };
+            q.push(format!(
+                " ON CONFLICT (camera_id, hour_start) DO UPDATE SET \
+                 samples = counting_results_hourly.samples + excluded.samples, \
+                 people_in = counting_results_hourly.people_in + excluded.people_in, \
+                 people_out = counting_results_hourly.people_out + excluded.people_out, \
+                 people_count_sum = counting_results_hourly.people_count_sum + excluded.people_count_sum, \
+                 people_count_max = {max_fn}(counting_results_hourly.people_count_max, excluded.people_count_max), \
+                 detection_count = counting_results_hourly.detection_count + excluded.detection_count, \
+                 confidence_sum = counting_results_hourly.confidence_sum + excluded.confidence_sum, \
+                 confidence_samples = counting_results_hourly.confidence_samples + excluded.confidence_samples"
+            ));
+            q.build().execute(&mut *$tx).await?;
+        }
+        crate::InsertOutcome {
+            inserted: fresh.len(),
+            duplicates: rows.len() - fresh.len(),
+            fresh: fresh_index,
+        }
+    }};
+}
+use insert_results_in;
 
 /// Sums a batch per (camera, UTC hour start in Unix seconds).
 fn hourly_sums(rows: &[&NewResult]) -> BTreeMap<(i64, i64), FineBucket> {

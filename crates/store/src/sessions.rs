@@ -18,10 +18,13 @@ pub struct Session {
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
     pub revoked_reason: Option<String>,
+    /// SHA-256 hex of the refresh token the last rotation spent: presenting it again is
+    /// reuse (a copy was stolen), unlike any other wrong token.
+    pub previous_refresh_token: Option<String>,
 }
 
 const SESSION_COLUMNS: &str = "id, user_id, session_token, refresh_token, expires_at, ip_address, \
-     user_agent, is_active, created_at, revoked_reason";
+     user_agent, is_active, created_at, revoked_reason, previous_refresh_token";
 
 #[derive(Debug, Clone)]
 pub struct NewSession {
@@ -116,8 +119,9 @@ impl Store {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let n = on_pool!(self, |pool| sqlx::query(
-            "UPDATE user_sessions SET refresh_token = $3, expires_at = $4 \
+        let n = on_pool!(self, |pool| {
+            sqlx::query(
+            "UPDATE user_sessions SET previous_refresh_token = refresh_token, refresh_token = $3, expires_at = $4 \
              WHERE id = $1 AND refresh_token = $2 AND is_active AND expires_at > $5"
         )
         .bind(session_id)
@@ -127,7 +131,8 @@ impl Store {
         .bind(db_time(now))
         .execute(pool)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n == 1)
     }
 
@@ -200,6 +205,27 @@ impl Store {
         .map(|r| r.rows_affected())
         })?;
         Ok(())
+    }
+
+    /// Spends every unused token of `purpose` the user holds: a newer link, a completed
+    /// reset or a password change makes the older links worthless. Returns how many.
+    pub async fn expire_user_tokens(
+        &self,
+        user_id: i64,
+        purpose: TokenPurpose,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(on_pool!(self, |pool| {
+            sqlx::query(
+                "UPDATE user_tokens SET used_at = $3 WHERE user_id = $1 AND purpose = $2 AND used_at IS NULL",
+            )
+            .bind(user_id)
+            .bind(purpose.as_str())
+            .bind(db_time(now))
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
+        })?)
     }
 
     /// The user of an unused, unexpired token, without using it.

@@ -7,6 +7,9 @@ use chrono::{DateTime, Utc};
 const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, last_name, role, \
      is_active, email_verified, last_login, failed_logins, locked_until, created_at, updated_at";
 
+/// PostgreSQL advisory lock key taken by writes that may remove an active admin.
+const ADMIN_CHANGES_LOCK: i64 = 0x666f_6f74_6164_6d6e; // "footadmn"
+
 const USER_UNIQUE: &[(&str, &str)] = &[("username", "username"), ("email", "email")];
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -134,20 +137,37 @@ impl Store {
         let active = patch.is_active.unwrap_or(current.is_active);
         let first = patch.first_name.clone().unwrap_or(current.first_name);
         let last = patch.last_name.clone().unwrap_or(current.last_name);
+        // The last active admin stays one: checked in the same statement that writes,
+        // under a lock that serialises every such write on PostgreSQL (SQLite has one
+        // writer), so two admins demoting each other at once cannot both succeed.
         let sql = format!(
             "UPDATE users SET role = $2, is_active = $3, first_name = $4, last_name = $5, updated_at = $6 \
-             WHERE id = $1 RETURNING {USER_COLUMNS}"
+             WHERE id = $1 AND (($2 = 'admin' AND $3) OR NOT (role = 'admin' AND is_active) \
+             OR EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND o.role = 'admin' AND o.is_active)) \
+             RETURNING {USER_COLUMNS}"
         );
-        on_pool!(self, |pool| sqlx::query_as::<_, User>(&sql)
-            .bind(id)
-            .bind(role)
-            .bind(active)
-            .bind(first)
-            .bind(last)
-            .bind(db_time(now))
-            .fetch_optional(pool)
-            .await)?
-        .ok_or(StoreError::NotFound("user"))
+        let backend = self.backend();
+        let updated = on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if backend == crate::Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(ADMIN_CHANGES_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let user = sqlx::query_as::<_, User>(&sql)
+                .bind(id)
+                .bind(role)
+                .bind(active)
+                .bind(first)
+                .bind(last)
+                .bind(db_time(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, StoreError>(user)
+        })?;
+        updated.ok_or(StoreError::LastAdmin)
     }
 
     pub async fn set_password(

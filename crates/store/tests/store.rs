@@ -164,19 +164,36 @@ async fn users_unique_fields_and_lockout(backend: Backend) {
         (0, None, Some(now))
     );
 
-    let patched = store
-        .update_user(
-            alice.id,
-            &UserPatch {
-                role: Some(Role::Viewer),
-                is_active: Some(false),
-                ..Default::default()
-            },
-            now,
-        )
+    let demote = UserPatch {
+        role: Some(Role::Viewer),
+        is_active: Some(false),
+        ..Default::default()
+    };
+    // The last active admin stays one; with a second admin the change goes through.
+    assert!(matches!(
+        store.update_user(alice.id, &demote, now).await,
+        Err(StoreError::LastAdmin)
+    ));
+    store
+        .create_user(&user("abe", Role::Admin), now)
         .await
         .unwrap();
+    let patched = store.update_user(alice.id, &demote, now).await.unwrap();
     assert_eq!((patched.role, patched.is_active), (Role::Viewer, false));
+
+    // Unique without regard to case.
+    let mut twin = user("ALICE", Role::User);
+    twin.email = "Alice.Twin@example.com".into();
+    assert!(matches!(
+        store.create_user(&twin, now).await,
+        Err(StoreError::Conflict { field: "username" })
+    ));
+    let mut twin = user("alice2", Role::User);
+    twin.email = alice.email.to_uppercase();
+    assert!(matches!(
+        store.create_user(&twin, now).await,
+        Err(StoreError::Conflict { field: "email" })
+    ));
 }
 
 async fn sessions_rotate_once(backend: Backend) {

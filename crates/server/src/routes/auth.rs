@@ -163,7 +163,17 @@ async fn send_verification(state: &AppState, user: &User, welcome: bool) {
             state.config.auth.verify_token_ttl_s / 3600
         ),
     };
-    let _ = state.mailer.send(mail).await;
+    send_in_background(state, mail);
+}
+
+/// Sends a mail without making the request wait for it: a response's timing must not
+/// tell whether a mail went out (forgot-password would reveal which addresses have an
+/// account), and a slow relay must not slow the API. Failures are logged by the mailer.
+fn send_in_background(state: &AppState, mail: Mail) {
+    let mailer = state.mailer.clone();
+    tokio::spawn(async move {
+        let _ = mailer.send(mail).await;
+    });
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -193,10 +203,13 @@ pub async fn setup(
             now,
         )
         .map_err(|wait| ApiError::too_many(wait, "too many setup attempts"))?;
-    if state.store.count_users().await? > 0 {
+    // Open while no active admin exists (accounts registered before setup, or a last
+    // admin gone, never make the installation unmanageable); the token printed at start
+    // is what proves the caller is the operator.
+    if state.store.count_active_admins().await? > 0 {
         return Err(ApiError::conflict(
             "setup_token",
-            "setup is done: a user already exists",
+            "setup is done: an admin already exists",
         ));
     }
     if expected.as_deref() != Some(body.setup_token.as_str()) {
@@ -303,7 +316,7 @@ pub struct AuthStatus {
 /// What a login page needs to know before anyone is logged in.
 pub async fn status(State(state): State<AppState>) -> ApiResult<Json<AuthStatus>> {
     Ok(Json(AuthStatus {
-        setup_required: state.store.count_users().await? == 0,
+        setup_required: state.store.count_active_admins().await? == 0,
         registration_open: state.config.auth.allow_registration,
     }))
 }
@@ -321,6 +334,16 @@ pub struct TokenResponse {
 }
 
 const BAD_CREDENTIALS: &str = "invalid username or password";
+/// Verification mails one account may trigger per hour (resend, or logging in unverified).
+const VERIFY_MAILS_PER_HOUR: u32 = 3;
+/// Password change attempts per account per 15 minutes.
+const CHANGE_PASSWORD_PER_15_MIN: u32 = 10;
+
+/// What the audit log keeps of a login name nobody has: never the text (people type
+/// their password into the name field), only a short digest that correlates attempts.
+fn login_digest(login: &str) -> String {
+    token_hash(login)[..16].to_string()
+}
 
 pub async fn login(
     State(state): State<AppState>,
@@ -367,7 +390,7 @@ pub async fn login(
         state
             .audit(
                 meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None)
-                    .with_new(json!({"login": login})),
+                    .with_new(json!({"login_sha256": login_digest(&login)})),
             )
             .await?;
         return Err(ApiError::too_many(
@@ -396,7 +419,7 @@ pub async fn login(
         state
             .audit(
                 meta.audit(known_id, "login.failure", "user", None)
-                    .with_new(json!({"login": login})),
+                    .with_new(json!({"login_sha256": login_digest(&login)})),
             )
             .await?;
         return Err(ApiError::unauthorized(BAD_CREDENTIALS));
@@ -411,6 +434,34 @@ pub async fn login(
             ))
             .await?;
         return Err(ApiError::forbidden("account is deactivated"));
+    }
+    if state.config.auth.allow_registration && !user.email_verified {
+        // Self-registered accounts prove their address before they get in (accounts an
+        // admin creates are verified by that admin). A fresh link is mailed, limited.
+        let now = state.clock.now();
+        if state
+            .limiter
+            .check(
+                &format!("verify-mail:{}", user.id),
+                VERIFY_MAILS_PER_HOUR,
+                Duration::hours(1),
+                now,
+            )
+            .is_ok()
+        {
+            send_verification(&state, &user, false).await;
+        }
+        state
+            .audit(meta.audit(
+                Some(user.id),
+                "login.unverified",
+                "user",
+                Some(user.id.to_string()),
+            ))
+            .await?;
+        return Err(ApiError::forbidden(
+            "e-mail address not verified: open the link mailed to you (a new one was sent)",
+        ));
     }
     state.limiter.reset(&account_key);
     state.store.record_login_success(user.id, now).await?;
@@ -494,7 +545,14 @@ pub async fn refresh(
     let presented = token_hash(&presented_token);
     let (new_token, new_hash) = new_refresh_token(session_token);
     let expires = now + Duration::seconds(state.config.auth.refresh_token_ttl_s);
-    let rotated = presented == session.refresh_token
+    let reused = session.previous_refresh_token.as_deref() == Some(presented.as_str());
+    if presented != session.refresh_token && !reused {
+        // Not this session's secret at all: refused, but the session lives on (the
+        // session id alone, which every access token carries, must not be enough to
+        // log its owner out).
+        return Err(invalid());
+    }
+    let rotated = !reused
         && state
             .store
             .rotate_refresh_token(session.id, &presented, &new_hash, expires, now)
@@ -639,6 +697,16 @@ pub async fn change_password(
     caller: Caller,
     ValidJson(body): ValidJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
+    // A stolen access token must not become a password oracle.
+    state
+        .limiter
+        .check(
+            &format!("change-password:{}", caller.user_id),
+            CHANGE_PASSWORD_PER_15_MIN,
+            Duration::minutes(15),
+            state.clock.now(),
+        )
+        .map_err(|wait| ApiError::too_many(wait, "too many password changes; try later"))?;
     let user = state.store.user_by_id(caller.user_id).await?;
     if !password::verify(&body.current_password, &user.password_hash, state.password).await {
         state
@@ -666,6 +734,10 @@ pub async fn change_password(
     let hash = password::hash(&body.new_password, state.password).await?;
     let now = state.clock.now();
     state.store.set_password(user.id, &hash, now).await?;
+    state
+        .store
+        .expire_user_tokens(user.id, TokenPurpose::ResetPassword, now)
+        .await?;
     for s in state.store.list_sessions(user.id, now).await? {
         if s.id != caller.session_id {
             state.store.revoke_session(s.id, "password_change").await?;
@@ -718,6 +790,11 @@ pub async fn forgot_password(
     {
         let token = random_token(32);
         let expires = now + Duration::seconds(state.config.auth.reset_token_ttl_s);
+        // Only the newest link works.
+        state
+            .store
+            .expire_user_tokens(user.id, TokenPurpose::ResetPassword, now)
+            .await?;
         state
             .store
             .create_user_token(
@@ -732,14 +809,17 @@ pub async fn forgot_password(
             "{}/reset-password?token={token}",
             state.config.server.public_url.trim_end_matches('/')
         );
-        let _ = state
-            .mailer
-            .send(Mail {
+        send_in_background(
+            &state,
+            Mail {
                 to: user.email.clone(),
                 subject: "Reset your Footfall password".into(),
-                body: format!("Someone asked to reset the password of {}.\nOpen this link to choose a new one:\n{link}\n\nIf it was not you, ignore this mail.", user.username),
-            })
-            .await;
+                body: format!(
+                    "Someone asked to reset the password of {}.\nOpen this link to choose a new one:\n{link}\n\nIf it was not you, ignore this mail.",
+                    user.username
+                ),
+            },
+        );
         state
             .audit(meta.audit(
                 Some(user.id),
@@ -787,6 +867,10 @@ pub async fn reset_password(
         .ok_or_else(invalid)?;
     let hash = password::hash(&body.new_password, state.password).await?;
     state.store.set_password(user_id, &hash, now).await?;
+    state
+        .store
+        .expire_user_tokens(user_id, TokenPurpose::ResetPassword, now)
+        .await?;
     state
         .store
         .revoke_user_sessions(user_id, "password_reset")
@@ -844,6 +928,20 @@ pub async fn resend_verification(
     if user.email_verified {
         return Err(ApiError::conflict("email", "e-mail is already verified"));
     }
+    state
+        .limiter
+        .check(
+            &format!("verify-mail:{}", user.id),
+            VERIFY_MAILS_PER_HOUR,
+            Duration::hours(1),
+            state.clock.now(),
+        )
+        .map_err(|wait| {
+            ApiError::too_many(
+                wait,
+                "a verification mail was sent recently; check your mail or try later",
+            )
+        })?;
     send_verification(&state, &user, false).await;
     Ok(StatusCode::ACCEPTED)
 }

@@ -11,7 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use footfall_core::counting::{CountingConfig, LineConfig, ZoneConfig};
-use footfall_store::{Camera, CameraFilter, CameraStatus, CameraWrite};
+use footfall_store::{Camera, CameraFilter, CameraStatus, CameraWrite, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -131,6 +131,9 @@ pub struct CameraView {
     pub zones: Vec<ZoneConfig>,
     pub metadata: Value,
     pub enabled: bool,
+    /// Set when the camera was archived (DELETE): not run, not listed unless asked for
+    /// with `archived=true`, history kept and queryable.
+    pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -164,6 +167,7 @@ impl From<Camera> for CameraView {
             zones: stored.zones,
             metadata: c.metadata,
             enabled: c.enabled,
+            archived_at: c.archived_at,
             created_at: c.created_at,
             updated_at: c.updated_at,
         }
@@ -266,6 +270,8 @@ fn audit_values(c: &Camera) -> Value {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CameraListQuery {
     pub enabled: Option<bool>,
+    /// true: list the archived cameras instead of the current ones. Default false.
+    pub archived: Option<bool>,
     /// online, offline, error or maintenance.
     pub status: Option<String>,
     pub limit: Option<i64>,
@@ -287,6 +293,7 @@ pub async fn list(
         .store
         .list_cameras(&CameraFilter {
             enabled: q.enabled,
+            archived: q.archived.unwrap_or(false),
             status,
             limit,
             offset,
@@ -334,6 +341,12 @@ pub async fn replace(
     ValidJson(input): ValidJson<CameraInput>,
 ) -> ApiResult<Json<CameraView>> {
     let before = state.store.camera(id).await?;
+    if before.archived_at.is_some() {
+        return Err(ApiError::conflict(
+            "id",
+            "the camera is archived; create a new camera instead",
+        ));
+    }
     let write = to_write(&state, input, Some(&before))?;
     let after = state
         .store
@@ -357,27 +370,67 @@ pub async fn replace(
     Ok(Json(after.into()))
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteQuery {
+    /// true (admin only): remove the camera and its whole history (results, events,
+    /// alerts) for good, after its pipeline is stopped and everything it produced is
+    /// stored. Default false: archive it (stopped, hidden from lists, history kept).
+    pub purge: Option<bool>,
+}
+
+/// Archives a camera, or with `purge=true` removes it with its history. Either way its
+/// pipeline stops; a purge first waits until everything the camera produced is stored,
+/// so no row of it is left to arrive after its camera is gone.
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
+    Query(q): Query<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
+    let purge = q.purge.unwrap_or(false);
+    if purge {
+        caller
+            .require(
+                &state,
+                Role::Admin,
+                "DELETE /api/v1/cameras/{id}?purge=true",
+            )
+            .await?;
+    }
     let before = state.store.camera(id).await?;
-    state.store.delete_camera(id).await?;
+    let now = state.clock.now();
+    if before.archived_at.is_none() {
+        state.store.archive_camera(id, now).await?;
+        state.cameras_changed.notify_one();
+    } else if !purge {
+        return Err(ApiError::not_found("camera"));
+    }
+    if purge {
+        crate::supervisor::retire(&state, id).await.map_err(|_| {
+            ApiError::unavailable(
+                "the camera's pipeline did not stop in time; nothing was deleted, try again",
+            )
+        })?;
+        state.store.delete_camera(id).await?;
+    }
     state
         .audit(
             caller
                 .meta
                 .audit(
                     Some(caller.user_id),
-                    "camera.delete",
+                    if purge {
+                        "camera.purge"
+                    } else {
+                        "camera.archive"
+                    },
                     "camera",
                     Some(id.to_string()),
                 )
                 .with_old(audit_values(&before)),
         )
         .await?;
-    state.cameras_changed.notify_one();
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -241,7 +241,7 @@ pub const ENDPOINTS: &[Endpoint] = &[
         "/api/v1/cameras/{id}",
         Access::Role(User),
         "cameras",
-        "Delete a camera and its data.",
+        "Archive a camera (stopped, hidden, history kept); purge=true (admin) removes it with its history.",
     ),
     e(
         "POST",

@@ -62,6 +62,46 @@ pub struct Supervisor {
     last_cpu: Option<(std::time::Instant, f64)>,
 }
 
+/// Requests the API makes of the supervisor.
+pub enum Control {
+    /// Stop the camera if it runs, store (or spill) everything it produced, forget its
+    /// live state and saved engine, then answer.
+    Retire {
+        camera_id: i64,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
+}
+
+/// The supervisor did not retire the camera in time.
+#[derive(Debug)]
+pub struct RetireTimeout;
+
+/// Longest wait for a camera to stop and its rows to be stored: the camera thread
+/// notices a stop within ~100 ms; the rest is one batch write.
+const RETIRE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Retires camera `camera_id` (see [`Control::Retire`]) and waits for it; at once when
+/// no supervisor runs in this process (nothing of the camera is being written).
+pub async fn retire(state: &AppState, camera_id: i64) -> Result<(), RetireTimeout> {
+    let Some(control) = state.supervisor.get() else {
+        state.live.forget(camera_id);
+        return Ok(());
+    };
+    let (done, answer) = tokio::sync::oneshot::channel();
+    if control
+        .send(Control::Retire { camera_id, done })
+        .await
+        .is_err()
+    {
+        // The supervisor has stopped (shutdown): no camera runs any more.
+        return Ok(());
+    }
+    match tokio::time::timeout(RETIRE_TIMEOUT, answer).await {
+        Ok(_) => Ok(()),
+        Err(_) => Err(RetireTimeout),
+    }
+}
+
 /// The supervisor's task and the writer's, for shutdown.
 pub struct SupervisorHandle {
     stop: Arc<tokio::sync::Notify>,
@@ -93,8 +133,16 @@ pub fn start(state: AppState, port: u16) -> SupervisorHandle {
     // buffers then drop frames, which the engine sees as a lower frame rate) instead of
     // growing memory without limit.
     let (out, rx) = mpsc::channel(10_000);
-    let writer = tokio::spawn(writer::Writer::new(state.clone(), spill).run(rx));
+    let dead_letter = config
+        .dead_letter_file
+        .clone()
+        .unwrap_or_else(|| state.config.database.data_dir.join("deadletter.jsonl"));
+    let writer = tokio::spawn(writer::Writer::new(state.clone(), spill, dead_letter).run(rx));
     let stop = Arc::new(tokio::sync::Notify::new());
+    let (control, control_rx) = mpsc::channel(16);
+    if state.supervisor.set(control).is_err() {
+        tracing::warn!("a second camera supervisor in one process; camera purges reach the first");
+    }
     let threads = match config.detector_threads {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n,
@@ -113,7 +161,7 @@ pub fn start(state: AppState, port: u16) -> SupervisorHandle {
         pool,
         last_cpu: None,
     };
-    let task = tokio::spawn(supervisor.run(stop.clone()));
+    let task = tokio::spawn(supervisor.run(stop.clone(), control_rx));
     SupervisorHandle { stop, task, writer }
 }
 
@@ -126,13 +174,17 @@ fn hostname() -> String {
 }
 
 impl Supervisor {
-    async fn run(mut self, stop: Arc<tokio::sync::Notify>) {
+    async fn run(mut self, stop: Arc<tokio::sync::Notify>, mut control: mpsc::Receiver<Control>) {
         let state = self.state.clone();
         loop {
             self.reconcile().await;
             self.heartbeat(WorkerStatus::Online).await;
             tokio::select! {
                 _ = state.cameras_changed.notified() => {}
+                Some(Control::Retire { camera_id, done }) = control.recv() => {
+                    self.retire(camera_id).await;
+                    let _ = done.send(());
+                }
                 _ = tokio::time::sleep(Duration::from_secs(10)) => {}
                 _ = stop.notified() => break,
             }
@@ -165,17 +217,20 @@ impl Supervisor {
             .copied()
             .collect();
         for id in gone {
-            self.stop_camera(id).await;
-            // A deleted camera's saved engine has nobody to resume it (a disabled one
-            // keeps it for when it is enabled again; so does any camera while the
-            // database cannot say).
-            if matches!(
-                self.state.store.camera(id).await,
-                Err(footfall_store::StoreError::NotFound(_))
-            ) {
-                let _ = std::fs::remove_file(self.engine_file(id));
+            // An archived or deleted camera is retired: nobody resumes its saved engine
+            // and its live state goes (a disabled one keeps both for when it is
+            // enabled again; so does any camera while the database cannot say).
+            let retired = match self.state.store.camera(id).await {
+                Ok(camera) => camera.archived_at.is_some(),
+                Err(footfall_store::StoreError::NotFound(_)) => true,
+                Err(_) => false,
+            };
+            if retired {
+                self.retire(id).await;
+                continue;
             }
-            // Disabled (or deleted: then this fails quietly).
+            self.stop_camera(id).await;
+            // Disabled.
             let _ = self
                 .state
                 .store
@@ -275,6 +330,19 @@ impl Supervisor {
             }
             tracing::info!(camera_id = id, "camera stopped");
         }
+    }
+
+    /// Stops camera `id` (if it runs), waits until the writer has stored or spilled
+    /// everything sent before, and forgets the camera's saved engine and live state.
+    async fn retire(&mut self, id: i64) {
+        self.stop_camera(id).await;
+        let _ = std::fs::remove_file(self.engine_file(id));
+        let (drained, wait) = tokio::sync::oneshot::channel();
+        if self.out.send(Output::Drained(drained)).await.is_ok() {
+            let _ = wait.await;
+        }
+        self.state.live.forget(id);
+        tracing::info!(camera_id = id, "camera retired");
     }
 
     /// Where camera `id` saves its engine when it stops.

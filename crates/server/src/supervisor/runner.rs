@@ -54,6 +54,9 @@ pub enum Output {
         frame_at: Option<DateTime<Utc>>,
         counts: LiveCounts,
     },
+    /// Not from a camera: answered by the writer once everything sent before it is
+    /// stored or spilled (see `Supervisor::drain`).
+    Drained(tokio::sync::oneshot::Sender<()>),
 }
 
 /// What a live count update carries.

@@ -1,20 +1,30 @@
 //! Stores what the cameras produce, in batches, without ever losing it.
 //!
 //! Results and events are collected for up to a second (or 500 items) and written in one
-//! transaction each. When the database refuses a batch, the batch goes to the spill file
-//! (one JSON line per batch, append-only, fsynced) and every later batch follows it there,
-//! so order is kept; every few seconds the file is replayed from the top and truncated
-//! once all of it is stored. Every result and event carries a client id (run id + number,
-//! or the engine's event id), so a batch stored just before a failure is recognised on
-//! replay and not stored twice. Live clients get events and count changes the moment
-//! they arrive (frame-to-browser latency), independently of storage.
+//! transaction. What happens when the database refuses a batch depends on why:
+//!
+//! - **Transient** (connection lost, pool timeout, server down, disk full): the batch goes
+//!   to the spill file (one JSON line per batch, append-only, fsynced) and every later
+//!   batch follows it there, so order is kept; every few seconds the file is replayed from
+//!   the top and truncated once all of it is stored.
+//! - **Permanent** (a constraint or a value refused: retrying the same rows fails
+//!   forever): the batch is stored row by row, and only the rows refused are set aside in
+//!   the dead-letter file (one JSON line per row with the error; counted in
+//!   `footfall_rows_dead_lettered_total`, logged to error_logs), so one bad row never
+//!   blocks the rows after it, live or on replay.
+//!
+//! Every result and event carries a client id (run id + number, the engine's event id, or
+//! a status event's own id), so a batch stored just before a failure is recognised on
+//! replay and not stored twice. Live clients get events and count changes the moment they
+//! arrive (frame-to-browser latency), independently of storage.
 
 use super::runner::Output;
 use crate::state::AppState;
-use footfall_store::{CameraStatus, EventSeverity, NewEvent, NewResult};
+use footfall_store::{CameraStatus, ErrorLog, ErrorSeverity, EventSeverity, NewEvent, NewResult};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
 
@@ -36,14 +46,53 @@ impl Batch {
     }
 }
 
+/// One row the database refused for good, as written to the dead-letter file.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub error: String,
+    #[serde(flatten)]
+    pub row: DeadRow,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "row", rename_all = "snake_case")]
+pub enum DeadRow {
+    Result(NewResult),
+    Event(NewEvent),
+}
+
+impl DeadRow {
+    fn camera_id(&self) -> i64 {
+        match self {
+            DeadRow::Result(r) => r.camera_id,
+            DeadRow::Event(e) => e.camera_id,
+        }
+    }
+}
+
+/// Where a batch ended up when it could not be stored whole.
+enum Stored {
+    /// Every row is stored, or set aside in the dead-letter file.
+    Done,
+    /// The database is unavailable: these rows (the batch, or what is left of it) must
+    /// wait in the spill file.
+    Retry(Batch),
+}
+
 pub struct Writer {
     state: AppState,
     spill: PathBuf,
+    dead_letter: PathBuf,
 }
 
 impl Writer {
-    pub fn new(state: AppState, spill: PathBuf) -> Writer {
-        Writer { state, spill }
+    pub fn new(state: AppState, spill: PathBuf, dead_letter: PathBuf) -> Writer {
+        Writer {
+            state,
+            spill,
+            dead_letter,
+        }
     }
 
     /// Runs until every sender is gone, then writes (or spills) what is left.
@@ -73,6 +122,11 @@ impl Writer {
                         self.flush(&mut batch).await;
                         self.status(camera_id, status, reason).await;
                     }
+                    Some(Output::Drained(done)) => {
+                        // Everything sent before this is stored (or spilled) now.
+                        self.flush(&mut batch).await;
+                        let _ = done.send(());
+                    }
                     None => break,
                 },
                 _ = tick.tick() => {
@@ -99,39 +153,149 @@ impl Writer {
         std::fs::metadata(&self.spill).is_ok_and(|m| m.len() > 0)
     }
 
-    /// Stores (or, while the spill file is not empty or the database fails, spills) the
-    /// batch; publishes what was stored.
+    /// Stores the batch (or, while the spill file is not empty or the database is
+    /// unavailable, spills it).
     async fn flush(&self, batch: &mut Batch) {
         if batch.is_empty() {
             return;
         }
         let taken = std::mem::take(batch);
-        if self.has_spill() || self.store(&taken).await.is_err() {
-            if let Err(e) = append_spill(&self.spill, &taken) {
-                // Nothing more can be done; say exactly what is lost.
-                tracing::error!(error = %e, results = taken.results.len(), events = taken.events.len(),
-                    spill = %self.spill.display(), "batch lost: database down and spill file not writable");
-            } else {
+        let left = if self.has_spill() {
+            taken
+        } else {
+            match self.store(taken).await {
+                Stored::Done => return,
+                Stored::Retry(left) => left,
+            }
+        };
+        self.spill_batch(&left);
+    }
+
+    fn spill_batch(&self, batch: &Batch) {
+        let metrics = &self.state.metrics;
+        match append_spill(&self.spill, batch) {
+            Ok(()) => {
+                metrics
+                    .rows_spilled
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 tracing::warn!(
-                    results = taken.results.len(),
-                    events = taken.events.len(),
+                    results = batch.results.len(),
+                    events = batch.events.len(),
                     "database unavailable; batch spilled"
                 );
+            }
+            Err(e) => {
+                // Nothing more can be done; say exactly what is lost, where an operator
+                // looks (metric, log; the database is down, so no error_logs row).
+                metrics
+                    .rows_lost
+                    .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                tracing::error!(error = %e, results = batch.results.len(), events = batch.events.len(),
+                    spill = %self.spill.display(), "batch lost: database unavailable and spill file not writable");
             }
         }
     }
 
-    async fn store(&self, batch: &Batch) -> Result<(), footfall_store::StoreError> {
+    /// Stores a batch in one transaction. When the database refuses it for good, stores
+    /// it row by row and sets aside only the rows refused; when the database is
+    /// unavailable, returns what is left to store later.
+    async fn store(&self, batch: Batch) -> Stored {
         // Nothing is published here: live clients got these events and the count
         // changes when they arrived (see `run`); publishing again would show every
         // event twice and add each interval's in / out to the live totals a second time.
         let store = &self.state.store;
-        store.insert_events(&batch.events, Some(SOURCE)).await?;
-        store.insert_results(&batch.results, Some(SOURCE)).await?;
-        Ok(())
+        let error = match store
+            .insert_batch(&batch.events, &batch.results, Some(SOURCE))
+            .await
+        {
+            Ok(_) => return Stored::Done,
+            Err(e) if e.is_transient() => return Stored::Retry(batch),
+            Err(e) => e,
+        };
+        tracing::warn!(error = %error, rows = batch.len(), "batch refused; storing it row by row");
+        let mut left = Batch::default();
+        let mut unavailable = false;
+        for event in batch.events {
+            if unavailable {
+                left.events.push(event);
+                continue;
+            }
+            match store
+                .insert_events(std::slice::from_ref(&event), Some(SOURCE))
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.is_transient() => {
+                    unavailable = true;
+                    left.events.push(event);
+                }
+                Err(e) => self.dead_letter(DeadRow::Event(event), &e),
+            }
+        }
+        for result in batch.results {
+            if unavailable {
+                left.results.push(result);
+                continue;
+            }
+            match store
+                .insert_results(std::slice::from_ref(&result), Some(SOURCE))
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if e.is_transient() => {
+                    unavailable = true;
+                    left.results.push(result);
+                }
+                Err(e) => self.dead_letter(DeadRow::Result(result), &e),
+            }
+        }
+        if left.is_empty() {
+            Stored::Done
+        } else {
+            Stored::Retry(left)
+        }
     }
 
-    /// Replays the spill file in order; true when it is empty afterwards.
+    /// Sets a refused row aside: dead-letter file, metric, error log row.
+    fn dead_letter(&self, row: DeadRow, error: &footfall_store::StoreError) {
+        let now = self.state.clock.now();
+        let camera_id = row.camera_id();
+        let letter = DeadLetter {
+            at: now,
+            error: error.to_string(),
+            row,
+        };
+        let kind = match &letter.row {
+            DeadRow::Result(_) => "result",
+            DeadRow::Event(_) => "event",
+        };
+        if let Err(e) = append_line(&self.dead_letter, &letter) {
+            tracing::error!(error = %e, file = %self.dead_letter.display(), camera_id, kind,
+                "refused row lost: dead-letter file not writable");
+        }
+        self.state
+            .metrics
+            .rows_dead_lettered
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::error!(camera_id, kind, error = %error, file = %self.dead_letter.display(),
+            "row refused by the database; set aside in the dead-letter file");
+        self.state.logs.error(
+            ErrorLog {
+                timestamp: now,
+                service: "live".into(),
+                error_type: "row_dead_lettered".into(),
+                error_message: error.to_string(),
+                context: serde_json::json!({"kind": kind, "file": self.dead_letter.display().to_string()}),
+                user_id: None,
+                camera_id: Some(camera_id),
+                severity: ErrorSeverity::High,
+            },
+            &self.state.metrics,
+        );
+    }
+
+    /// Replays the spill file in order; true when it is empty afterwards. Rows the
+    /// database refuses for good are set aside, so replay never stalls on them.
     async fn replay(&self) -> bool {
         let batches = match read_spill(&self.spill) {
             Ok(b) => b,
@@ -140,17 +304,25 @@ impl Writer {
                 return false;
             }
         };
-        for (done, batch) in batches.iter().enumerate() {
-            if let Err(e) = self.store(batch).await {
-                tracing::debug!(error = %e, left = batches.len() - done, "replay paused; database still unavailable");
-                if done > 0 {
-                    let _ = rewrite_spill(&self.spill, &batches[done..]);
+        let total = batches.len();
+        let mut batches = batches.into_iter();
+        while let Some(batch) = batches.next() {
+            if let Stored::Retry(left) = self.store(batch).await {
+                let rest: Vec<Batch> = std::iter::once(left).chain(batches).collect();
+                tracing::debug!(
+                    left = rest.len(),
+                    "replay paused; database still unavailable"
+                );
+                if let Err(e) = rewrite_spill(&self.spill, &rest) {
+                    // The old file is still whole; a later replay stores its head again
+                    // and the client ids keep that from counting twice.
+                    tracing::warn!(error = %e, "spill file not rewritten");
                 }
                 return false;
             }
         }
         let _ = std::fs::remove_file(&self.spill);
-        tracing::info!(batches = batches.len(), "spilled results replayed");
+        tracing::info!(batches = total, "spilled results replayed");
         true
     }
 
@@ -175,7 +347,8 @@ impl Writer {
             } else {
                 EventSeverity::Low
             },
-            client_id: None,
+            // Its own id, kept in the spill file: a replay never stores it twice.
+            client_id: Some(format!("status/{camera_id}/{}", uuid::Uuid::new_v4())),
         };
         let mut batch = Batch {
             results: Vec::new(),
@@ -192,6 +365,11 @@ impl Writer {
 }
 
 fn append_spill(path: &Path, batch: &Batch) -> std::io::Result<()> {
+    append_line(path, batch)
+}
+
+/// Appends one JSON line and syncs it to disk.
+fn append_line(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
     }
@@ -199,7 +377,7 @@ fn append_spill(path: &Path, batch: &Batch) -> std::io::Result<()> {
         .create(true)
         .append(true)
         .open(path)?;
-    let mut line = serde_json::to_vec(batch).map_err(std::io::Error::other)?;
+    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
     line.push(b'\n');
     file.write_all(&line)?;
     file.sync_data()
