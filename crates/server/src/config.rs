@@ -59,9 +59,21 @@ pub struct ServerConfig {
     pub request_timeout_s: u64,
     /// Largest request body in bytes. Default 4 MiB (an ingest batch of ~10,000 rows).
     pub max_body_bytes: usize,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    /// Default false.
-    pub trust_forwarded_for: bool,
+    /// Second listener that serves only `/metrics`, without credentials, for a local
+    /// Prometheus or agent. Default `127.0.0.1:9464` (loopback: occupancy per camera is
+    /// not for strangers). Empty (`""`): none. A port already in use is logged and
+    /// skipped (the API still starts).
+    #[serde(deserialize_with = "optional_socket_addr")]
+    pub metrics_bind: Option<SocketAddr>,
+    /// Bearer token that opens `/metrics` on the main listener (for a scraper elsewhere).
+    /// Default none: `/metrics` there answers 404.
+    pub metrics_token: Option<Secret>,
+    /// Reverse proxies (addresses or CIDRs, e.g. `127.0.0.1`, `10.0.0.0/8`) whose
+    /// `X-Forwarded-For` is believed: a request from one of them counts as coming from
+    /// the right-most address of that header that is not itself a trusted proxy (the
+    /// one the first trusted proxy saw; addresses to its left are the client's word).
+    /// Default empty: the header is ignored and the peer address counts.
+    pub trusted_proxies: Vec<String>,
     /// Directory of the built web dashboard (`web/dist`) to serve at `/`. Default: the
     /// copy embedded in the binary when built with the `web` feature, else none (API
     /// only).
@@ -76,7 +88,9 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             request_timeout_s: 30,
             max_body_bytes: 4 << 20,
-            trust_forwarded_for: false,
+            metrics_bind: Some(([127, 0, 0, 1], 9464).into()),
+            metrics_token: None,
+            trusted_proxies: Vec::new(),
             web_dir: None,
         }
     }
@@ -371,6 +385,14 @@ impl Config {
                 message: message.to_string(),
             })
         };
+        for (i, proxy) in self.server.trusted_proxies.iter().enumerate() {
+            if crate::auth::parse_net(proxy).is_none() {
+                return bad(
+                    &format!("server.trusted_proxies[{i}]"),
+                    "must be an IP address or a CIDR such as 10.0.0.0/8",
+                );
+            }
+        }
         if self.auth.access_token_ttl_s < 30 || self.auth.access_token_ttl_s > 86_400 {
             return bad(
                 "auth.access_token_ttl_s",
@@ -421,6 +443,20 @@ impl Config {
 
 /// Environment values are TOML literals when they parse as one (`true`, `5`,
 /// `["a","b"]`), strings otherwise.
+/// A socket address, or none for an empty string (TOML and the environment have no null).
+fn optional_socket_addr<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(d)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    text.trim()
+        .parse()
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("{text:?} is no socket address: {e}")))
+}
+
 fn parse_env_value(value: &str) -> toml::Value {
     format!("v = {value}")
         .parse::<toml::Table>()

@@ -77,6 +77,17 @@ pub fn random_token(bytes: usize) -> String {
 
 /// SHA-256 hex: how tokens and API keys are stored. They carry 256 random bits, so a
 /// fast hash is enough (no dictionary to attack, unlike passwords).
+/// Whether two secrets are equal, in time that does not depend on where they differ
+/// (both are hashed first, so their lengths do not show either).
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    use sha2::Digest;
+    let (a, b) = (sha2::Sha256::digest(a), sha2::Sha256::digest(b));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

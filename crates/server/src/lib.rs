@@ -150,7 +150,10 @@ pub struct Server {
     pub state: AppState,
     /// Set while the database has no active admin: give it to POST /api/v1/auth/setup.
     pub setup_token: Option<String>,
-    stop: tokio::sync::oneshot::Sender<()>,
+    /// Where the metrics-only listener (`server.metrics_bind`) listens, when it does.
+    pub metrics_addr: Option<SocketAddr>,
+    stop: tokio::sync::watch::Sender<bool>,
+    metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     maintenance: tokio::task::JoinHandle<()>,
     supervisor: Option<supervisor::SupervisorHandle>,
@@ -166,15 +169,28 @@ impl Server {
         let state = AppState::new(config, services).await?;
         let setup_token = prepare_setup(&state).await;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stopped) = tokio::sync::watch::channel(false);
         let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(async move {
+        let task = tokio::spawn(
             axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+                .with_graceful_shutdown(stop_signal(stopped.clone()))
+                .into_future(),
+        );
+        let (metrics_addr, metrics_task) = match metrics_listener(&state).await {
+            Some(listener) => {
+                let addr = listener.local_addr().ok();
+                let router = Router::new()
+                    .route("/metrics", axum::routing::get(routes::health::metrics))
+                    .with_state(state.clone());
+                let task = tokio::spawn(
+                    axum::serve(listener, router)
+                        .with_graceful_shutdown(stop_signal(stopped))
+                        .into_future(),
+                );
+                (addr, Some(task))
+            }
+            None => (None, None),
+        };
         let maintenance = tokio::spawn(maintenance(state.clone()));
         let supervisor = state
             .config
@@ -186,7 +202,9 @@ impl Server {
             addr,
             state,
             setup_token,
+            metrics_addr,
             stop,
+            metrics_task,
             task,
             maintenance,
             supervisor,
@@ -196,7 +214,10 @@ impl Server {
     /// Graceful shutdown: stop accepting, let in-flight requests finish, stop the cameras
     /// and store what they counted, flush queued log rows, close the database.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(());
+        let _ = self.stop.send(true);
+        if let Some(task) = self.metrics_task {
+            let _ = task.await;
+        }
         match self.task.await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "server stopped with an error"),
@@ -209,6 +230,28 @@ impl Server {
         self.state.logs.flush().await;
         self.state.store.close().await;
         tracing::info!("footfall server stopped");
+    }
+}
+
+/// Resolves when `stop` turns true (or its sender is gone).
+async fn stop_signal(mut stop: tokio::sync::watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stopped| *stopped).await;
+}
+
+/// The metrics-only listener of `server.metrics_bind`; `None` when there is none or its
+/// address cannot be taken (logged: metrics are an aid, the API starts regardless).
+async fn metrics_listener(state: &AppState) -> Option<tokio::net::TcpListener> {
+    let addr = state.config.server.metrics_bind?;
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => {
+            tracing::info!(%addr, "metrics listening");
+            Some(listener)
+        }
+        Err(e) => {
+            tracing::warn!(%addr, error = %e,
+                "metrics listener not started (server.metrics_bind); /metrics needs server.metrics_token on the API listener");
+            None
+        }
     }
 }
 

@@ -330,6 +330,25 @@ mod tests {
     }
 
     #[test]
+    fn a_retired_camera_leaves_metrics_and_live_state() {
+        let hub = Hub::default();
+        for camera in [1, 2] {
+            hub.publish(
+                Kind::Count,
+                Some(camera),
+                Utc::now(),
+                json!({"people_count": 1}),
+            );
+        }
+        hub.forget(1);
+        let mut metrics = String::new();
+        hub.render_metrics(&mut metrics);
+        assert!(!metrics.contains("camera_id=\"1\""), "{metrics}");
+        assert!(metrics.contains("camera_id=\"2\""), "{metrics}");
+        assert_eq!(hub.cameras().len(), 1);
+    }
+
+    #[test]
     fn today_counts_restart_at_midnight() {
         let hub = Hub::default();
         let day1 = DateTime::parse_from_rfc3339("2026-11-29T23:59:00Z")

@@ -153,6 +153,7 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
     let access = match endpoint.access {
         Access::Public => "public".to_string(),
         Access::ApiKey => "api_key".to_string(),
+        Access::MetricsToken => "metrics_token".to_string(),
         Access::Role(role) => role.as_str().to_string(),
     };
     let success = match method {
@@ -197,6 +198,10 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
             responses.insert("401".into(), error.clone());
             responses.insert("403".into(), error.clone());
         }
+        Access::MetricsToken => {
+            op["security"] = json!([{"metricsToken": []}]);
+            responses.insert("401".into(), error.clone());
+        }
         Access::Role(_) => {
             op["security"] = json!([{"bearer": []}]);
             responses.insert("401".into(), error.clone());
@@ -239,6 +244,7 @@ pub fn spec() -> &'static Value {
         doc["components"]["securitySchemes"] = json!({
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
+            "metricsToken": {"type": "http", "scheme": "bearer", "description": "server.metrics_token"},
         });
         doc
     })

@@ -23,6 +23,9 @@ pub struct TestServer {
     config: Config,
 }
 
+/// `server.metrics_token` of test servers.
+pub const METRICS_TOKEN: &str = "test-metrics-scrape-token";
+
 /// Test password that meets the default policy.
 pub const PASSWORD: &str = "Correct-Horse-9";
 
@@ -38,6 +41,10 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
         secret: Secret::new("t".repeat(40)),
     }];
     config.server.bind = "127.0.0.1:0".parse().expect("addr");
+    // Many test servers run at once: no fixed metrics port; the scrape token opens
+    // /metrics on the API listener instead.
+    config.server.metrics_bind = None;
+    config.server.metrics_token = Some(Secret::new(METRICS_TOKEN));
     // API tests create cameras that point nowhere; the live-service tests turn it on.
     config.live.enabled = false;
     config
@@ -198,6 +205,15 @@ impl TestServer {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         (status, value)
+    }
+
+    /// `/metrics` as a scraper with the token reads it.
+    pub async fn metrics(&self) -> String {
+        let (status, body) = self
+            .call(Method::GET, "/metrics", Some(METRICS_TOKEN), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body.as_str().expect("metrics are text").to_string()
     }
 
     pub async fn stop(mut self) {

@@ -70,6 +70,7 @@ macro_rules! both_backends {
 
 both_backends!(
     accounts_are_closed_by_default,
+    metrics_listener_is_separate_and_the_api_one_closed,
     register_login_refresh_logout,
     browser_session_keeps_the_refresh_token_in_an_http_only_cookie,
     refresh_token_reuse_revokes_the_session,
@@ -692,7 +693,7 @@ async fn role_matrix(backend: Backend) {
                     "{method} {path} anonymous: {anon_body}"
                 ),
             }
-            if access == "public" || access == "api_key" {
+            if access == "public" || access == "api_key" || access == "metrics_token" {
                 checked += 1;
                 continue;
             }
@@ -997,11 +998,11 @@ async fn stream_credentials_never_leak(backend: Backend) {
         "/api/v1/cameras",
         &format!("/api/v1/cameras/{id}"),
         "/api/v1/audit?limit=1000",
-        "/metrics",
     ] {
         let (_, body) = s.call(Method::GET, path, Some(&admin), None).await;
         seen.push_str(&body.to_string());
     }
+    seen.push_str(&s.metrics().await);
     let (_, gql) = s
         .call(
             Method::POST,
@@ -1516,15 +1517,18 @@ async fn setup_health_metrics_and_openapi(backend: Backend) {
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
-    let metrics = s
-        .client
-        .get(format!("{}/metrics", s.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    // Occupancy per camera is not public: /metrics wants the scrape token, and a user's
+    // token is not it.
+    assert_eq!(
+        s.call(Method::GET, "/metrics", None, None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let viewer = s.token("watcher", Role::Viewer).await;
+    assert_eq!(
+        s.call(Method::GET, "/metrics", Some(&viewer), None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let metrics = s.metrics().await;
     assert!(
         metrics.contains(
             "footfall_http_requests_total{method=\"GET\",route=\"/healthz\",status=\"200\"} 1"
@@ -1939,6 +1943,47 @@ async fn accounts_are_closed_by_default(backend: Backend) {
         status,
         StatusCode::UNPROCESSABLE_ENTITY,
         "a password change spends open reset links"
+    );
+    s.stop().await;
+}
+
+/// Issue 10, item 3: by default metrics are served on their own loopback listener and
+/// not at all on the API listener.
+async fn metrics_listener_is_separate_and_the_api_one_closed(backend: Backend) {
+    let s = TestServer::start_with(backend, |c| {
+        c.server.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+        c.server.metrics_token = None;
+    })
+    .await;
+    let (status, _) = s.call(Method::GET, "/metrics", None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "no token configured: closed");
+    let addr = s
+        .server
+        .as_ref()
+        .unwrap()
+        .metrics_addr
+        .expect("metrics listener");
+    let text = s
+        .client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("footfall_db_pool_connections"), "{text}");
+    let other = s
+        .client
+        .get(format!("http://{addr}/api/v1/cameras"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(
+        other,
+        StatusCode::NOT_FOUND,
+        "the metrics listener serves metrics only"
     );
     s.stop().await;
 }

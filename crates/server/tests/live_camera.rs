@@ -257,10 +257,9 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
         .call(Method::GET, "/api/v1/workers", Some(&admin), None)
         .await;
     assert_eq!(workers[0]["status"], "online");
-    // `call` hands back a body that is not JSON as a string.
-    let (_, metrics) = s.call(Method::GET, "/metrics", None, None).await;
+    let metrics = s.metrics().await;
     assert!(
-        metrics.as_str().unwrap_or_default().contains(&format!(
+        metrics.contains(&format!(
             "footfall_camera_frames_dropped_total{{camera_id=\"{id}\"}}"
         )),
         "per-camera drops in /metrics"
@@ -516,5 +515,125 @@ async fn restarting_the_server_mid_visit_loses_and_duplicates_nothing() {
         dwell_of_spanning.iter().sum::<f64>() > 1.5,
         "the stay across the restart: {dwell_of_spanning:?}"
     );
+    s.stop().await;
+}
+
+/// Rows stored for camera `id` (raw results, the last hour).
+async fn stored_results(s: &TestServer, id: i64) -> usize {
+    let now = chrono::Utc::now();
+    let q = footfall_store::ResultQuery {
+        camera_id: Some(id),
+        from: now - chrono::Duration::hours(1),
+        to: now + chrono::Duration::hours(1),
+        bucket: footfall_store::Bucket::Raw,
+        time_zone: chrono_tz::UTC,
+        limit: 1,
+        offset: 0,
+    };
+    s.state().store.raw_results(&q).await.unwrap().total
+}
+
+/// Waits until camera `id` has stored more than `than` result rows; returns how many.
+async fn results_grow(s: &TestServer, id: i64, than: usize) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let n = stored_results(s, id).await;
+        if n > than {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "camera {id} stopped storing at {n} rows"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Issue 10, item 1: deleting a running camera (archive, or purge) never stops storage
+/// for the other cameras: nothing spilled, nothing refused, the others keep storing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_running_camera_keeps_every_other_camera_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip = dir.path().join("clip.mp4");
+    cut_video(30.0, 6.0, 1.0, &clip);
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.live.enabled = true;
+        c.live.model = model();
+        c.live.result_interval_s = 1;
+        c.cameras.allowed_schemes.push("file".into());
+    })
+    .await;
+    let user = s.token("uma", Role::User).await;
+    let admin = s.token("root", Role::Admin).await;
+    let mut ids = Vec::new();
+    for name in ["Kept", "Archived", "Purged"] {
+        let camera = json!({"name": name, "stream_url": format!("file://{}", clip.display()),
+                            "settings": {"detector_fps": 2, "loop_file": true}});
+        let (status, body) = s
+            .call(Method::POST, "/api/v1/cameras", Some(&user), Some(camera))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_i64().unwrap());
+    }
+    let (kept, archived, purged) = (ids[0], ids[1], ids[2]);
+    for id in &ids {
+        results_grow(&s, *id, 1).await;
+    }
+
+    // Archive: history stays; the other cameras go on storing.
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/cameras/{archived}"),
+            Some(&user),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let before = stored_results(&s, kept).await;
+    results_grow(&s, kept, before + 2).await;
+    let history = stored_results(&s, archived).await;
+    assert!(history > 0, "an archived camera keeps its history");
+
+    // Purge of a camera that is still running: it is stopped and drained first.
+    let (status, body) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/cameras/{purged}?purge=true"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        stored_results(&s, purged).await,
+        0,
+        "a purge removes the history"
+    );
+    let before = stored_results(&s, kept).await;
+    results_grow(&s, kept, before + 2).await;
+    assert_eq!(
+        stored_results(&s, archived).await,
+        history,
+        "archived: not run"
+    );
+
+    let data = s.data_dir.path();
+    assert!(
+        !data.join("spill.jsonl").exists(),
+        "the database was fine: nothing spilled"
+    );
+    assert!(!data.join("deadletter.jsonl").exists(), "no row refused");
+    let metrics = s.metrics().await;
+    assert!(
+        metrics.contains(&format!("camera_id=\"{kept}\"")),
+        "{metrics}"
+    );
+    for gone in [archived, purged] {
+        assert!(
+            !metrics.contains(&format!("camera_id=\"{gone}\"")),
+            "no series of a retired camera: {metrics}"
+        );
+    }
     s.stop().await;
 }

@@ -392,7 +392,7 @@ export interface paths {
         /** Replace a camera's configuration. */
         put: operations["put_api_v1_cameras_id"];
         post?: never;
-        /** Delete a camera and its data. */
+        /** Archive a camera (stopped, hidden, history kept); purge=true (admin) removes it with its history. */
         delete: operations["delete_api_v1_cameras_id"];
         options?: never;
         head?: never;
@@ -714,7 +714,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics. */
+        /** Prometheus metrics (bearer: server.metrics_token; without a token only on the metrics listener, server.metrics_bind). */
         get: operations["get_metrics"];
         put?: never;
         post?: never;
@@ -769,7 +769,7 @@ export interface components {
             /** @description Anyone may create an account with `POST /api/v1/auth/register`. */
             registration_open: boolean;
             /**
-             * @description No user exists yet: the first admin is created with `POST /api/v1/auth/setup` and
+             * @description No active admin exists yet: the first admin is created with `POST /api/v1/auth/setup` and
              *     the one-time token the server printed at start-up.
              */
             setup_required: boolean;
@@ -884,6 +884,12 @@ export interface components {
             motion_gate: boolean;
         };
         CameraView: {
+            /**
+             * Format: date-time
+             * @description Set when the camera was archived (DELETE): not run, not listed unless asked for
+             *     with `archived=true`, history kept and queryable.
+             */
+            archived_at?: string | null;
             coordinates?: null | components["schemas"]["Coordinates"];
             /** Format: date-time */
             created_at: string;
@@ -2912,6 +2918,8 @@ export interface operations {
         parameters: {
             query?: {
                 enabled?: boolean | null;
+                /** @description true: list the archived cameras instead of the current ones. Default false. */
+                archived?: boolean | null;
                 /** @description online, offline, error or maintenance. */
                 status?: string | null;
                 limit?: number | null;
@@ -3384,7 +3392,14 @@ export interface operations {
     };
     delete_api_v1_cameras_id: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description true (admin only): remove the camera and its whole history (results, events,
+                 *     alerts) for good, after its pipeline is stopped and everything it produced is
+                 *     stored. Default false: archive it (stopped, hidden from lists, history kept).
+                 */
+                purge?: boolean | null;
+            };
             header?: never;
             path: {
                 id: number;
@@ -5356,6 +5371,17 @@ export interface operations {
             };
             /** @description Error */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        error: components["schemas"]["ErrorBody"];
+                    };
+                };
+            };
+            /** @description Error */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -101,7 +101,7 @@ export function CameraDetailPage({ cameraId }: { cameraId: number }) {
   }, [store, cameraId]);
 
   const remove = async () => {
-    if (!camera.data || !window.confirm(`Delete camera "${camera.data.name}" and stop counting it?`)) return;
+    if (!camera.data || !window.confirm(`Delete camera "${camera.data.name}"? It stops counting; its history is kept (archived).`)) return;
     try {
       await deleteCamera(cameraId);
       navigate('/');

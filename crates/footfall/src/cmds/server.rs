@@ -76,7 +76,7 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
         eprintln!("footfall serving on http://{}", server.addr);
         if let Some(token) = &server.setup_token {
             eprintln!(
-                "No user exists yet. Create the first admin within this run with:\n  \
+                "No active admin exists yet. Create the first admin within this run with:\n  \
                  curl -X POST http://{}/api/v1/auth/setup -H 'content-type: application/json' \\\n    \
                  -d '{{\"setup_token\":\"{token}\",\"username\":\"admin\",\"email\":\"you@example.com\",\"password\":\"...\"}}'\n\
                  or run: footfall user create --role admin",

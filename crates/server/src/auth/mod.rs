@@ -27,24 +27,21 @@ impl RequestMeta {
         ext: &axum::http::Extensions,
         state: &AppState,
     ) -> RequestMeta {
-        let forwarded = state
+        let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let trusted: Vec<ipnet::IpNet> = state
             .config
             .server
-            .trust_forwarded_for
-            .then(|| {
-                headers
-                    .get("x-forwarded-for")?
-                    .to_str()
-                    .ok()?
-                    .split(',')
-                    .next()
-                    .map(|s| s.trim().to_string())
-            })
-            .flatten();
-        let ip = forwarded.or_else(|| {
-            ext.get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-        });
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| parse_net(p))
+            .collect();
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(",");
+        let ip = peer.map(|peer| client_address(peer, &forwarded, &trusted).to_string());
         let user_agent = headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
@@ -68,6 +65,58 @@ impl RequestMeta {
             user_agent: self.user_agent.clone(),
             ..Default::default()
         }
+    }
+}
+
+/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`); `None` if it is neither.
+pub fn parse_net(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
+/// The client behind `peer`: the peer itself unless it is a trusted proxy; then, walking
+/// `X-Forwarded-For` from the right (each proxy appends the address it saw), the first
+/// address that is not a trusted proxy. Anything further left was written by the client
+/// and proves nothing.
+pub fn client_address(
+    peer: std::net::IpAddr,
+    forwarded_for: &str,
+    trusted: &[ipnet::IpNet],
+) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let mut client = peer;
+    for hop in forwarded_for.rsplit(',') {
+        match hop.trim().parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            // A hop that is no address (garbage, "unknown"): stop at what is known.
+            Err(_) => break,
+        }
+    }
+    client
+}
+
+/// The key rate limits count a client under: its address, or for IPv6 its /64 (one
+/// subscriber usually holds a whole /64, so single addresses are free to rotate).
+pub fn limit_key(ip: Option<&str>) -> String {
+    match ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        Some(std::net::IpAddr::V6(v6)) => {
+            let net = ipnet::Ipv6Net::new(v6, 64).map(|n| n.trunc());
+            net.map_or_else(|_| v6.to_string(), |n| n.to_string())
+        }
+        Some(v4) => v4.to_string(),
+        None => "unknown".into(),
     }
 }
 
@@ -169,5 +218,55 @@ impl FromRequestParts<AppState> for Caller {
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         authenticate(state, header, meta).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
+        list.iter().map(|n| parse_net(n).unwrap()).collect()
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let peer: std::net::IpAddr = "10.0.0.5".parse().unwrap();
+        let proxies = nets(&["10.0.0.0/24", "192.168.1.1"]);
+        // A stranger's header is ignored.
+        assert_eq!(
+            client_address("203.0.113.9".parse().unwrap(), "1.2.3.4", &proxies).to_string(),
+            "203.0.113.9"
+        );
+        // Behind the proxy: the right-most untrusted hop, whatever the client prepended.
+        assert_eq!(
+            client_address(peer, "6.6.6.6, 198.51.100.7, 192.168.1.1", &proxies).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(client_address(peer, "", &proxies), peer);
+        assert_eq!(
+            client_address(peer, "garbage, 198.51.100.7", &proxies).to_string(),
+            "198.51.100.7"
+        );
+        assert_eq!(
+            client_address(peer, "1.2.3.4", &[]),
+            peer,
+            "no proxy trusted"
+        );
+        assert!(parse_net("10.0.0.0/33").is_none() && parse_net("proxy").is_none());
+    }
+
+    #[test]
+    fn ipv6_clients_are_limited_per_64() {
+        assert_eq!(
+            limit_key(Some("2001:db8:1:2:aaaa::1")),
+            limit_key(Some("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            limit_key(Some("2001:db8:1:2::1")),
+            limit_key(Some("2001:db8:1:3::1"))
+        );
+        assert_eq!(limit_key(Some("192.0.2.1")), "192.0.2.1");
+        assert_eq!(limit_key(None), "unknown");
     }
 }

@@ -80,7 +80,7 @@ pub async fn new_user(state: &AppState, r: &RegisterRequest, role: Role) -> ApiR
 }
 
 fn client_key(meta: &RequestMeta) -> String {
-    meta.ip.clone().unwrap_or_else(|| "unknown".into())
+    crate::auth::limit_key(meta.ip.as_deref())
 }
 
 pub async fn register(
@@ -306,7 +306,7 @@ fn deliver(
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuthStatus {
-    /// No user exists yet: the first admin is created with `POST /api/v1/auth/setup` and
+    /// No active admin exists yet: the first admin is created with `POST /api/v1/auth/setup` and
     /// the one-time token the server printed at start-up.
     pub setup_required: bool,
     /// Anyone may create an account with `POST /api/v1/auth/register`.

@@ -22,6 +22,9 @@ pub enum Access {
     Public,
     /// A device API key (ingest).
     ApiKey,
+    /// The scrape token `server.metrics_token` as a bearer token. Without one configured
+    /// the route answers 404: metrics are then only on `server.metrics_bind`.
+    MetricsToken,
     /// A bearer token of this role or higher.
     Role(footfall_store::Role),
 }
@@ -71,9 +74,9 @@ pub const ENDPOINTS: &[Endpoint] = &[
     e(
         "GET",
         "/metrics",
-        Public,
+        Access::MetricsToken,
         "operations",
-        "Prometheus metrics.",
+        "Prometheus metrics (bearer: server.metrics_token; without a token only on the metrics listener, server.metrics_bind).",
     ),
     e(
         "GET",
@@ -461,14 +464,49 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let mut router = Router::new();
     for endpoint in ENDPOINTS {
         let mut method_router = handler(endpoint.method, endpoint.path);
-        if let Access::Role(role) = endpoint.access {
-            let guard = (state.clone(), role, endpoint.method, endpoint.path);
-            method_router = method_router
-                .route_layer(axum::middleware::from_fn_with_state(guard, require_role));
+        match endpoint.access {
+            Access::Role(role) => {
+                let guard = (state.clone(), role, endpoint.method, endpoint.path);
+                method_router = method_router
+                    .route_layer(axum::middleware::from_fn_with_state(guard, require_role));
+            }
+            Access::MetricsToken => {
+                method_router = method_router.route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    require_metrics_token,
+                ));
+            }
+            Access::Public | Access::ApiKey => {}
         }
         router = router.route(endpoint.path, method_router);
     }
     router
+}
+
+/// Lets a request through when it carries `server.metrics_token` as its bearer token
+/// (compared in constant time); 401 otherwise, 404 while no token is configured.
+async fn require_metrics_token(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(expected) = state.config.server.metrics_token.as_ref() else {
+        return crate::error::ApiError::not_found("route").into_response();
+    };
+    let presented = request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !crate::crypto::constant_time_eq(presented.as_bytes(), expected.expose().as_bytes()) {
+        return crate::error::ApiError::unauthorized(
+            "metrics need the scrape token (server.metrics_token)",
+        )
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Routes that also accept `?access_token=` (see [`require_role`]).
