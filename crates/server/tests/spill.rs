@@ -170,19 +170,11 @@ async fn database_outage_spills_then_replays_exactly_once() {
     };
     let store = Store::connect(&pg.url(), &options).await.unwrap();
     store.migrate().await.unwrap();
-    let camera = CameraWrite {
-        name: "door".into(),
-        description: None,
-        stream_url: "rtsp://cam/live".into(),
-        stream_type: "rtsp".into(),
-        location: None,
-        coordinates: None,
-        settings: serde_json::json!({}),
-        metadata: serde_json::json!({}),
-        security_config: serde_json::json!({}),
-        enabled: true,
-    };
-    let camera = store.create_camera(&camera, Utc::now()).await.unwrap().id;
+    let camera = store
+        .create_camera(&camera_write("door"), Utc::now())
+        .await
+        .unwrap()
+        .id;
     let data = tempfile::tempdir().unwrap();
     let config = footfall_server::testutil::test_config(data.path());
     let services = Services {
