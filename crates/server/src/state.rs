@@ -17,6 +17,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub config: Config,
+    /// `server.trusted_proxies`, parsed once (`Config::load` refuses any that do not parse).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub store: Store,
     pub keys: TokenKeys,
     pub credentials: CredentialBox,
@@ -88,8 +90,15 @@ impl AppState {
         };
         let dummy_hash = crate::auth::password::dummy_hash(password).await;
         let logs = LogWriter::spawn(services.store.clone());
+        let trusted_proxies = config
+            .server
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| crate::auth::parse_net(p))
+            .collect();
         Ok(AppState(Arc::new(Inner {
             keys: TokenKeys::new(&config.auth.jwt_keys),
+            trusted_proxies,
             config,
             store: services.store,
             credentials,

@@ -176,13 +176,7 @@ async fn database_outage_spills_then_replays_exactly_once() {
         .unwrap()
         .id;
     let data = tempfile::tempdir().unwrap();
-    let config = footfall_server::testutil::test_config(data.path());
-    let services = Services {
-        store: store.clone(),
-        mailer: Arc::new(LogMailer),
-        clock: Arc::new(SystemClock),
-    };
-    let state = AppState::new(config, services).await.unwrap();
+    let state = writer_state(&store, data.path()).await;
     let spill: PathBuf = data.path().join("spill.jsonl");
     let (tx, rx) = tokio::sync::mpsc::channel(1000);
     let dead_letter = data.path().join("deadletter.jsonl");
@@ -239,6 +233,17 @@ async fn database_outage_spills_then_replays_exactly_once() {
     assert!(!dead_letter.exists(), "an outage refuses no row for good");
 }
 
+/// The application state a writer needs, over `store`, with `data` as its data dir.
+async fn writer_state(store: &Store, data: &Path) -> AppState {
+    let services = Services {
+        store: store.clone(),
+        mailer: Arc::new(LogMailer),
+        clock: Arc::new(SystemClock),
+    };
+    let config = footfall_server::testutil::test_config(data);
+    AppState::new(config, services).await.unwrap()
+}
+
 fn camera_write(name: &str) -> CameraWrite {
     CameraWrite {
         name: name.into(),
@@ -293,13 +298,7 @@ async fn a_refused_row_is_set_aside_and_blocks_nothing() {
             ),
         )
         .unwrap();
-        let config = footfall_server::testutil::test_config(data.path());
-        let services = Services {
-            store: store.clone(),
-            mailer: Arc::new(LogMailer),
-            clock: Arc::new(SystemClock),
-        };
-        let state = AppState::new(config, services).await.unwrap();
+        let state = writer_state(&store, data.path()).await;
         let (tx, rx) = tokio::sync::mpsc::channel(1000);
         let writer =
             tokio::spawn(Writer::new(state.clone(), spill.clone(), dead_letter.clone()).run(rx));

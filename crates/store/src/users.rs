@@ -100,14 +100,6 @@ impl Store {
             .await)?)
     }
 
-    pub async fn count_users(&self) -> Result<i64> {
-        Ok(on_pool!(self, |pool| sqlx::query_scalar(
-            "SELECT COUNT(*) FROM users"
-        )
-        .fetch_one(pool)
-        .await)?)
-    }
-
     pub async fn count_active_admins(&self) -> Result<i64> {
         Ok(on_pool!(self, |pool| sqlx::query_scalar(
             "SELECT COUNT(*) FROM users WHERE role = 'admin' AND is_active"

@@ -28,20 +28,14 @@ impl RequestMeta {
         state: &AppState,
     ) -> RequestMeta {
         let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let trusted: Vec<ipnet::IpNet> = state
-            .config
-            .server
-            .trusted_proxies
-            .iter()
-            .filter_map(|p| parse_net(p))
-            .collect();
         let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .collect::<Vec<_>>()
             .join(",");
-        let ip = peer.map(|peer| client_address(peer, &forwarded, &trusted).to_string());
+        let ip =
+            peer.map(|peer| client_address(peer, &forwarded, &state.trusted_proxies).to_string());
         let user_agent = headers
             .get(axum::http::header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

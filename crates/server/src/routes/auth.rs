@@ -339,6 +339,21 @@ const VERIFY_MAILS_PER_HOUR: u32 = 3;
 /// Password change attempts per account per 15 minutes.
 const CHANGE_PASSWORD_PER_15_MIN: u32 = 10;
 
+/// Counts a verification mail for the account; `Err(seconds to wait)` past
+/// [`VERIFY_MAILS_PER_HOUR`] (resend and unverified logins share the budget).
+fn verification_mail_allowed(
+    state: &AppState,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), u64> {
+    state.limiter.check(
+        &format!("verify-mail:{user_id}"),
+        VERIFY_MAILS_PER_HOUR,
+        Duration::hours(1),
+        now,
+    )
+}
+
 /// What the audit log keeps of a login name nobody has: never the text (people type
 /// their password into the name field), only a short digest that correlates attempts.
 fn login_digest(login: &str) -> String {
@@ -438,17 +453,7 @@ pub async fn login(
     if state.config.auth.allow_registration && !user.email_verified {
         // Self-registered accounts prove their address before they get in (accounts an
         // admin creates are verified by that admin). A fresh link is mailed, limited.
-        let now = state.clock.now();
-        if state
-            .limiter
-            .check(
-                &format!("verify-mail:{}", user.id),
-                VERIFY_MAILS_PER_HOUR,
-                Duration::hours(1),
-                now,
-            )
-            .is_ok()
-        {
+        if verification_mail_allowed(&state, user.id, now).is_ok() {
             send_verification(&state, &user, false).await;
         }
         state
@@ -928,20 +933,12 @@ pub async fn resend_verification(
     if user.email_verified {
         return Err(ApiError::conflict("email", "e-mail is already verified"));
     }
-    state
-        .limiter
-        .check(
-            &format!("verify-mail:{}", user.id),
-            VERIFY_MAILS_PER_HOUR,
-            Duration::hours(1),
-            state.clock.now(),
+    verification_mail_allowed(&state, user.id, state.clock.now()).map_err(|wait| {
+        ApiError::too_many(
+            wait,
+            "a verification mail was sent recently; check your mail or try later",
         )
-        .map_err(|wait| {
-            ApiError::too_many(
-                wait,
-                "a verification mail was sent recently; check your mail or try later",
-            )
-        })?;
+    })?;
     send_verification(&state, &user, false).await;
     Ok(StatusCode::ACCEPTED)
 }

@@ -52,21 +52,55 @@ pub struct DeadLetter {
     pub at: chrono::DateTime<chrono::Utc>,
     pub error: String,
     #[serde(flatten)]
-    pub row: DeadRow,
+    pub row: Row,
 }
 
+/// One row of a batch, stored on its own when the batch as a whole was refused.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "row", rename_all = "snake_case")]
-pub enum DeadRow {
+pub enum Row {
     Result(NewResult),
     Event(NewEvent),
 }
 
-impl DeadRow {
+impl Row {
     fn camera_id(&self) -> i64 {
         match self {
-            DeadRow::Result(r) => r.camera_id,
-            DeadRow::Event(e) => e.camera_id,
+            Row::Result(r) => r.camera_id,
+            Row::Event(e) => e.camera_id,
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Row::Result(_) => "result",
+            Row::Event(_) => "event",
+        }
+    }
+
+    async fn insert(
+        &self,
+        store: &footfall_store::Store,
+    ) -> Result<(), footfall_store::StoreError> {
+        match self {
+            Row::Result(r) => {
+                store
+                    .insert_results(std::slice::from_ref(r), Some(SOURCE))
+                    .await
+            }
+            Row::Event(e) => {
+                store
+                    .insert_events(std::slice::from_ref(e), Some(SOURCE))
+                    .await
+            }
+        }
+        .map(drop)
+    }
+
+    fn push_into(self, batch: &mut Batch) {
+        match self {
+            Row::Result(r) => batch.results.push(r),
+            Row::Event(e) => batch.events.push(e),
         }
     }
 }
@@ -173,7 +207,7 @@ impl Writer {
 
     fn spill_batch(&self, batch: &Batch) {
         let metrics = &self.state.metrics;
-        match append_spill(&self.spill, batch) {
+        match append_line(&self.spill, batch) {
             Ok(()) => {
                 metrics
                     .rows_spilled
@@ -213,40 +247,19 @@ impl Writer {
             Err(e) => e,
         };
         tracing::warn!(error = %error, rows = batch.len(), "batch refused; storing it row by row");
+        // Once the database turns unavailable (`left` has rows), the rest waits unread.
         let mut left = Batch::default();
-        let mut unavailable = false;
-        for event in batch.events {
-            if unavailable {
-                left.events.push(event);
+        let rows = (batch.events.into_iter().map(Row::Event))
+            .chain(batch.results.into_iter().map(Row::Result));
+        for row in rows {
+            if !left.is_empty() {
+                row.push_into(&mut left);
                 continue;
             }
-            match store
-                .insert_events(std::slice::from_ref(&event), Some(SOURCE))
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if e.is_transient() => {
-                    unavailable = true;
-                    left.events.push(event);
-                }
-                Err(e) => self.dead_letter(DeadRow::Event(event), &e),
-            }
-        }
-        for result in batch.results {
-            if unavailable {
-                left.results.push(result);
-                continue;
-            }
-            match store
-                .insert_results(std::slice::from_ref(&result), Some(SOURCE))
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if e.is_transient() => {
-                    unavailable = true;
-                    left.results.push(result);
-                }
-                Err(e) => self.dead_letter(DeadRow::Result(result), &e),
+            match row.insert(store).await {
+                Ok(()) => {}
+                Err(e) if e.is_transient() => row.push_into(&mut left),
+                Err(e) => self.dead_letter(row, &e),
             }
         }
         if left.is_empty() {
@@ -257,17 +270,13 @@ impl Writer {
     }
 
     /// Sets a refused row aside: dead-letter file, metric, error log row.
-    fn dead_letter(&self, row: DeadRow, error: &footfall_store::StoreError) {
+    fn dead_letter(&self, row: Row, error: &footfall_store::StoreError) {
         let now = self.state.clock.now();
-        let camera_id = row.camera_id();
+        let (camera_id, kind) = (row.camera_id(), row.kind());
         let letter = DeadLetter {
             at: now,
             error: error.to_string(),
             row,
-        };
-        let kind = match &letter.row {
-            DeadRow::Result(_) => "result",
-            DeadRow::Event(_) => "event",
         };
         if let Err(e) = append_line(&self.dead_letter, &letter) {
             tracing::error!(error = %e, file = %self.dead_letter.display(), camera_id, kind,
@@ -364,10 +373,6 @@ impl Writer {
     }
 }
 
-fn append_spill(path: &Path, batch: &Batch) -> std::io::Result<()> {
-    append_line(path, batch)
-}
-
 /// Appends one JSON line and syncs it to disk.
 fn append_line(path: &Path, value: &impl Serialize) -> std::io::Result<()> {
     if let Some(dir) = path.parent() {
@@ -422,7 +427,7 @@ mod tests {
         for i in 0..3 {
             let mut r = NewResult::counts(1, at, i, 1, 0);
             r.client_id = Some(format!("run/result/{i}"));
-            append_spill(
+            append_line(
                 &path,
                 &Batch {
                     results: vec![r],
