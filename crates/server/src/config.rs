@@ -78,6 +78,17 @@ pub struct ServerConfig {
     /// copy embedded in the binary when built with the `web` feature, else none (API
     /// only).
     pub web_dir: Option<PathBuf>,
+    /// Open WebSockets (`/api/v1/ws`) one user may hold at once; 0 = unlimited.
+    /// Default 20 (a few browser tabs and devices).
+    pub max_websockets_per_user: usize,
+    /// Open WebSockets in total; 0 = unlimited. Default 1,000.
+    pub max_websockets: usize,
+    /// Largest message a WebSocket client may send, bytes. Default 65,536 (client
+    /// messages are small JSON commands).
+    pub max_websocket_message_bytes: usize,
+    /// Open MJPEG streams (`live.mjpeg`) per camera; 0 = unlimited. Default 20 (each
+    /// frame is encoded once and shared by every viewer).
+    pub max_mjpeg_viewers_per_camera: usize,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +103,10 @@ impl Default for ServerConfig {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             web_dir: None,
+            max_websockets_per_user: 20,
+            max_websockets: 1_000,
+            max_websocket_message_bytes: 64 << 10,
+            max_mjpeg_viewers_per_camera: 20,
         }
     }
 }

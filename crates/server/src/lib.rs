@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod error;
 pub mod graphql;
 pub mod live;
+pub mod live_access;
 pub mod mail;
 pub mod openapi;
 pub mod rate_limit;
@@ -152,7 +153,6 @@ pub struct Server {
     pub setup_token: Option<String>,
     /// Where the metrics-only listener (`server.metrics_bind`) listens, when it does.
     pub metrics_addr: Option<SocketAddr>,
-    stop: tokio::sync::watch::Sender<bool>,
     metrics_task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     maintenance: tokio::task::JoinHandle<()>,
@@ -169,7 +169,7 @@ impl Server {
         let state = AppState::new(config, services).await?;
         let setup_token = prepare_setup(&state).await;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
-        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopped = state.stopping.subscribe();
         let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let task = tokio::spawn(
             axum::serve(listener, app)
@@ -203,7 +203,6 @@ impl Server {
             state,
             setup_token,
             metrics_addr,
-            stop,
             metrics_task,
             task,
             maintenance,
@@ -214,7 +213,8 @@ impl Server {
     /// Graceful shutdown: stop accepting, let in-flight requests finish, stop the cameras
     /// and store what they counted, flush queued log rows, close the database.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
+        // Also ends the live streams, which would otherwise keep the listener waiting.
+        let _ = self.state.stopping.send(true);
         if let Some(task) = self.metrics_task {
             let _ = task.await;
         }

@@ -39,6 +39,17 @@ pub struct Inner {
     pub supervisor: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::supervisor::Control>>,
     /// Live updates for WebSocket clients and GET /api/v1/live.
     pub live: crate::live::Hub,
+    /// Users whose access changed (logout, deactivation, role or password change):
+    /// their live streams re-check their session at once ([`crate::live_access`]).
+    pub access_changes: tokio::sync::broadcast::Sender<i64>,
+    /// Turns true when the server begins a graceful shutdown: the HTTP listeners stop
+    /// accepting and live streams (WebSockets, MJPEG) end.
+    pub stopping: tokio::sync::watch::Sender<bool>,
+    /// Open WebSockets and MJPEG viewers, against `server.max_*` caps.
+    pub stream_slots: Arc<crate::live_access::StreamSlots>,
+    /// The latest JPEG of each camera (drawn and bare), so a frame is encoded once for
+    /// every snapshot and MJPEG viewer that asks for it.
+    pub jpegs: crate::routes::live::JpegCache,
     /// One-time token for POST /api/v1/auth/setup while no user exists.
     pub setup_token: std::sync::Mutex<Option<String>>,
 }
@@ -111,11 +122,22 @@ impl AppState {
             dummy_hash,
             graphql: crate::graphql::schema(),
             setup_token: std::sync::Mutex::new(None),
+            access_changes: tokio::sync::broadcast::channel(256).0,
+            stopping: tokio::sync::watch::channel(false).0,
+            stream_slots: Default::default(),
+            jpegs: Default::default(),
             live: crate::live::Hub::default(),
             cameras_changed: tokio::sync::Notify::new(),
             supervisor: std::sync::OnceLock::new(),
             frames: Default::default(),
         })))
+    }
+
+    /// Tells this user's open live streams to re-check their session now. Call after
+    /// any change that may end or narrow someone's access.
+    pub fn access_changed(&self, user_id: i64) {
+        // No receiver means no open stream: nothing to tell.
+        let _ = self.access_changes.send(user_id);
     }
 
     /// Writes audit rows now (awaited: an audited action is not acknowledged before its

@@ -223,3 +223,209 @@ async fn websocket_delivers_resumes_and_reauthenticates() {
     assert_eq!(next(&mut ws).await["type"], "pong");
     s.stop().await;
 }
+
+/// Opens a WebSocket with the token in the Authorization header (as a non-browser
+/// client does).
+async fn connect_with_header(
+    s: &TestServer,
+    token: &str,
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("{}/api/v1/ws", s.url.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    request
+        .headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+/// Waits for the server to close the socket (after an optional last text message);
+/// returns the close code, if one came.
+async fn closed(socket: &mut Socket) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(8), socket.next())
+            .await
+            .expect("closed within 8 s")
+        {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| f.code.into()),
+            Some(Ok(_)) => continue,
+            None | Some(Err(_)) => return None,
+        }
+    }
+}
+
+fn status_of(result: Result<Socket, tokio_tungstenite::tungstenite::Error>) -> u16 {
+    match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => resp.status().as_u16(),
+        Ok(_) => 101,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoked_access_closes_live_sockets_and_sockets_are_capped() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.server.max_websockets_per_user = 2;
+        c.server.max_websockets = 3;
+        c.server.max_websocket_message_bytes = 1024;
+    })
+    .await;
+    let admin = s.token("root", Role::Admin).await;
+    let viewer_id = s.create_user("vic", Role::Viewer).await;
+    let vic = |body: Value| body["access_token"].as_str().unwrap().to_string();
+    let first = vic(s.login("vic").await);
+    let second = vic(s.login("vic").await);
+
+    // Logging one session out closes that session's socket at once, and only it.
+    let mut a = connect(&s, &format!("access_token={first}")).await.unwrap();
+    let mut b = connect_with_header(&s, &second).await.unwrap();
+    assert_eq!(next(&mut a).await["type"], "hello");
+    assert_eq!(next(&mut b).await["type"], "hello");
+    assert_eq!(
+        status_of(connect(&s, &format!("access_token={second}")).await),
+        429,
+        "a third socket of one user"
+    );
+    let mut admins = connect(&s, &format!("access_token={admin}")).await.unwrap();
+    assert_eq!(next(&mut admins).await["type"], "hello");
+    assert_eq!(
+        status_of(connect(&s, &format!("access_token={admin}")).await),
+        429,
+        "a fourth socket in total"
+    );
+    let (status, _) = s
+        .call(Method::POST, "/api/v1/auth/logout", Some(&first), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(next(&mut a).await["type"], "session_ended");
+    assert_eq!(closed(&mut a).await, Some(4401));
+    b.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut b).await["type"], "pong", "the other session stays");
+
+    // Deactivating the account closes its remaining socket (authenticated by header).
+    let (status, body) = s
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{viewer_id}"),
+            Some(&admin),
+            Some(json!({"is_active": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(next(&mut b).await["type"], "session_ended");
+    assert_eq!(closed(&mut b).await, Some(4401));
+
+    // The freed slots are reusable; an oversized client message closes the socket.
+    let mut c = connect(&s, &format!("access_token={admin}")).await.unwrap();
+    assert_eq!(next(&mut c).await["type"], "hello");
+    c.send(Message::Text("x".repeat(4096).into())).await.unwrap();
+    assert_ne!(
+        closed(&mut c).await,
+        Some(4401),
+        "closed for its size, not its session"
+    );
+
+    // A header-authenticated socket pauses when its token expires, like a query one.
+    let mut d = connect_with_header(&s, &admin).await.unwrap();
+    assert_eq!(next(&mut d).await["type"], "hello");
+    s.clock.advance(chrono::Duration::seconds(901));
+    s.state().live.publish(
+        footfall_server::live::Kind::Alert,
+        None,
+        s.now(),
+        json!({"n": 1}),
+    );
+    assert_eq!(next(&mut d).await["type"], "auth_expired");
+    quiet(&mut d).await;
+    drop(admins);
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() {
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.server.max_mjpeg_viewers_per_camera = 2;
+    })
+    .await;
+    let admin = s.token("root", Role::Admin).await;
+    let (_, camera) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&admin),
+            Some(json!({"name": "door", "stream_url": "rtsp://cam.local/live"})),
+        )
+        .await;
+    let id = camera["id"].as_i64().unwrap();
+    // A running camera's latest frame, as the camera thread leaves it.
+    let frame = footfall_core::frame::Frame {
+        width: 64,
+        height: 48,
+        pts: 0.0,
+        index: 0,
+        pixels: vec![90; 64 * 48 * 3],
+    };
+    let latest = footfall_server::supervisor::LatestFrame {
+        frame,
+        report: Default::default(),
+        counts: Default::default(),
+        counting: Default::default(),
+        at: s.now(),
+    };
+    s.state().frames.lock().unwrap().insert(
+        id,
+        std::sync::Arc::new(std::sync::Mutex::new(Some(latest))),
+    );
+    let viewer = s.token("vic", Role::Viewer).await;
+    let open = |token: String| {
+        let url = format!(
+            "{}/api/v1/cameras/{id}/live.mjpeg?fps=10&access_token={token}",
+            s.url
+        );
+        let client = s.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let mut one = open(viewer.clone()).await;
+    let mut two = open(admin.clone()).await;
+    assert_eq!((one.status(), two.status()), (StatusCode::OK, StatusCode::OK));
+    let third = open(admin.clone()).await;
+    assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
+    for response in [&mut one, &mut two] {
+        // Several parts each (10 fps), all of the one frame there is.
+        for _ in 0..3 {
+            let part = tokio::time::timeout(Duration::from_secs(5), response.chunk())
+                .await
+                .unwrap()
+                .unwrap()
+                .expect("a part");
+            assert!(part.starts_with(b"--frame\r\nContent-Type: image/jpeg"));
+        }
+    }
+    let encodes = s
+        .state()
+        .jpegs
+        .encodes
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(encodes, 1, "one frame, encoded once for 2 viewers x 3 parts");
+
+    // The viewer logs out: their stream ends; the admin's goes on.
+    let (status, _) = s
+        .call(Method::POST, "/api/v1/auth/logout", Some(&viewer), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let ended = tokio::time::timeout(Duration::from_secs(8), async {
+        while one.chunk().await.unwrap().is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the logged-out viewer's stream ended");
+    assert!(two.chunk().await.unwrap().is_some());
+    // Its slot is free again.
+    let again = open(admin.clone()).await;
+    assert_eq!(again.status(), StatusCode::OK);
+    s.stop().await;
+}

@@ -2,6 +2,7 @@ import { ApiError, errorFromResponse } from '../api/errors';
 import type { TokenResponse, User } from '../api/types';
 
 export const SESSION_EXPIRED_MESSAGE = 'Your session has expired, please log in again';
+export const SESSION_ENDED_MESSAGE = 'Your session was ended (logged out elsewhere, or your account changed); please log in again';
 
 export type SessionState =
   /** At page load, while the refresh cookie is being tried. */

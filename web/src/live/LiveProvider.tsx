@@ -1,6 +1,7 @@
 import { createContext, useContext, useEffect, useMemo, useRef, useSyncExternalStore, type ReactNode } from 'react';
 import { getCounts, getLive } from '../api/endpoints';
 import { session } from '../auth/current';
+import { SESSION_ENDED_MESSAGE } from '../auth/session';
 import type { LiveMessage } from './messages';
 import { LiveSocket, type ConnectionState } from './socket';
 import { applyMessage, applySnapshot, emptyLiveState, HISTORY_SPAN_MS, seedHistory, type LiveState } from './state';
@@ -101,6 +102,7 @@ export function LiveProvider({ children }: { children: ReactNode }) {
       onMessage: (m) => store.dispatch(m),
       onResync: reload,
       onState: (s) => store.setConnection(s),
+      onSessionEnded: () => session.expire(SESSION_ENDED_MESSAGE),
     });
     reload();
     const from = new Date(Date.now() - HISTORY_SPAN_MS).toISOString();

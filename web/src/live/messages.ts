@@ -45,6 +45,7 @@ export type ControlMessage =
   | { type: 'hello'; last_seq: number }
   | { type: 'resync'; oldest_seq: number }
   | { type: 'auth_expired' }
+  | { type: 'session_ended' }
   | { type: 'pong' }
   | { type: 'error'; message: string };
 

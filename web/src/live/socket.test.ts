@@ -34,6 +34,7 @@ function harness(tokens: (string | null)[] = ['t1', 't2', 't3', 't4']) {
   const delivered: number[] = [];
   const states: ConnectionState[] = [];
   let resyncs = 0;
+  let sessionEnded = 0;
   let tokenIndex = 0;
   const clock = { now: 0 };
   const live = new LiveSocket({
@@ -42,6 +43,7 @@ function harness(tokens: (string | null)[] = ['t1', 't2', 't3', 't4']) {
     onMessage: (m: LiveMessage) => delivered.push(m.seq),
     onResync: () => (resyncs += 1),
     onState: (s) => states.push(s),
+    onSessionEnded: () => (sessionEnded += 1),
     createSocket: (url) => {
       const s = new FakeSocket(url);
       sockets.push(s);
@@ -53,7 +55,7 @@ function harness(tokens: (string | null)[] = ['t1', 't2', 't3', 't4']) {
     now: () => clock.now,
   });
   const flush = () => new Promise((r) => setTimeout(r, 0));
-  return { live, clock, sockets, timers, delivered, states, resyncs: () => resyncs, flush };
+  return { live, clock, sockets, timers, delivered, states, resyncs: () => resyncs, sessionEnded: () => sessionEnded, flush };
 }
 
 describe('LiveSocket', () => {
@@ -123,6 +125,20 @@ describe('LiveSocket', () => {
     h.sockets[0]!.receive({ type: 'auth_expired' });
     await h.flush();
     expect(h.sockets[0]!.sent).toContainEqual({ type: 'auth', access_token: 't2' });
+  });
+
+  it('stops and reports it when the server ends the session', async () => {
+    const h = harness();
+    h.live.start();
+    await h.flush();
+    h.sockets[0]!.receive({ type: 'hello', last_seq: 0 });
+    h.sockets[0]!.receive({ type: 'session_ended' });
+    h.sockets[0]!.drop();
+    await h.flush();
+    expect(h.sessionEnded()).toBe(1);
+    expect(h.sockets[0]!.closed).toBe(true);
+    expect(h.states.at(-1)).toBe('stopped');
+    expect(h.sockets).toHaveLength(1);
   });
 
   it('stops when the session is over instead of reconnecting', async () => {

@@ -21,6 +21,9 @@ export interface LiveSocketOptions {
   /** Messages were missed beyond the replay window (or the server restarted): reload state. */
   onResync: () => void;
   onState: (state: ConnectionState) => void;
+  /** The server ended the connection because the session is over (logged out elsewhere,
+   * account deactivated, password reset): the socket stops; sign the user out. */
+  onSessionEnded?: () => void;
   createSocket?: (url: string) => SocketLike;
   setTimer?: (fn: () => void, ms: number) => unknown;
   clearTimer?: (handle: unknown) => void;
@@ -43,7 +46,7 @@ const SILENCE_LIMIT_MS = 45_000;
 /**
  * The live connection: connects with the current token, resumes after any drop with
  * `since=<last seq>` so nothing is missed or seen twice, answers `auth_expired` with a
- * fresh token, and reconnects with backoff until stopped.
+ * fresh token, stops on `session_ended`, and reconnects with backoff until stopped.
  */
 export class LiveSocket {
   private socket: SocketLike | null = null;
@@ -140,6 +143,10 @@ export class LiveSocket {
         break;
       case 'auth_expired':
         void this.reauthenticate();
+        break;
+      case 'session_ended':
+        this.stop();
+        this.options.onSessionEnded?.();
         break;
       case 'pong':
       case 'error':

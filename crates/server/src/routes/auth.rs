@@ -569,6 +569,7 @@ pub async fn refresh(
             .store
             .revoke_session(session.id, "refresh_reuse")
             .await?;
+        state.access_changed(session.user_id);
         state
             .audit(
                 meta.audit(
@@ -595,6 +596,7 @@ pub async fn refresh(
             .store
             .revoke_session(session.id, "user_inactive")
             .await?;
+        state.access_changed(session.user_id);
         return Err(invalid());
     }
     let ttl = state.config.auth.access_token_ttl_s;
@@ -619,6 +621,7 @@ pub async fn logout(
         .store
         .revoke_session(caller.session_id, "logout")
         .await?;
+    state.access_changed(caller.user_id);
     state
         .audit(caller.meta.audit(
             Some(caller.user_id),
@@ -639,6 +642,7 @@ pub async fn logout_all(
         .store
         .revoke_user_sessions(caller.user_id, "logout_all")
         .await?;
+    state.access_changed(caller.user_id);
     state
         .audit(
             caller
@@ -748,6 +752,7 @@ pub async fn change_password(
             state.store.revoke_session(s.id, "password_change").await?;
         }
     }
+    state.access_changed(user.id);
     state
         .audit(
             caller
@@ -880,6 +885,7 @@ pub async fn reset_password(
         .store
         .revoke_user_sessions(user_id, "password_reset")
         .await?;
+    state.access_changed(user_id);
     state
         .audit(
             meta.audit(

@@ -8,7 +8,12 @@
 //!   sequence order; `{"type":"resync","oldest_seq":N}` when `since` is older than the
 //!   replay window (reload state over REST, then follow); `{"type":"auth_expired"}` when
 //!   the access token expires (delivery pauses, nothing is lost, until the client sends a
-//!   fresh one); `{"type":"pong"}`; `{"type":"error","message"}`.
+//!   fresh one); `{"type":"session_ended"}` and a close (code 4401) once the session
+//!   behind the connection is gone (logout, revoked, account deactivated, password
+//!   reset: checked at once on a change made by this process, every 5 s otherwise);
+//!   `{"type":"pong"}`; `{"type":"error","message"}`.
+//! - limits: `server.max_websockets_per_user` and `server.max_websockets` open sockets
+//!   (429 beyond), client messages up to `server.max_websocket_message_bytes`.
 //! - client -> server: `{"type":"subscribe","cameras":[1,2]}` (or `null` for all),
 //!   `{"type":"auth","access_token":"JWT"}`, `{"type":"ping"}`.
 //! - WebSocket ping frames every 20 s keep idle connections open through proxies.
@@ -16,6 +21,7 @@
 use crate::auth::{Caller, RequestMeta, authenticate};
 use crate::error::{ApiError, ApiResult};
 use crate::live::{CameraLive, LiveMessage};
+use crate::live_access::{AccessWatch, SlotKey, StreamEnd};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -23,7 +29,8 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 use serde_json::json;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
@@ -56,29 +63,62 @@ fn parse_cameras(value: &str) -> ApiResult<HashSet<i64>> {
 pub async fn ws(
     State(state): State<AppState>,
     caller: Caller,
+    headers: axum::http::HeaderMap,
     Query(q): Query<WsQuery>,
     upgrade: WebSocketUpgrade,
 ) -> ApiResult<Response> {
     let cameras = q.cameras.as_deref().map(parse_cameras).transpose()?;
-    let token = q.access_token.clone().unwrap_or_default();
-    Ok(upgrade.on_upgrade(move |socket| async move {
-        Session {
-            state,
-            caller,
-            token,
-            cameras,
-            paused: false,
-        }
-        .run(socket, q.since)
-        .await;
-    }))
+    // The route guard put a query token into this header too: one place to read it.
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(|t| t.trim().to_string())
+        .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+    let limits = &state.config.server;
+    let slot = state
+        .stream_slots
+        .acquire(&[
+            (SlotKey::WebSocketsOfUser(caller.user_id), limits.max_websockets_per_user),
+            (SlotKey::WebSocketsTotal, limits.max_websockets),
+        ])
+        .map_err(|full| match full {
+            SlotKey::WebSocketsOfUser(_) => ApiError::too_many(
+                5,
+                "too many open live connections for this user (server.max_websockets_per_user)",
+            ),
+            _ => ApiError::too_many(5, "too many open live connections (server.max_websockets)"),
+        })?;
+    let max_message = limits.max_websocket_message_bytes;
+    let access = AccessWatch::new(&state, caller.user_id, caller.session_token.clone());
+    Ok(upgrade
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
+        .on_upgrade(move |socket| async move {
+            Session {
+                state,
+                caller,
+                token,
+                cameras,
+                paused: false,
+                access,
+            }
+            .run(socket, q.since)
+            .await;
+            drop(slot);
+        }))
 }
+
+/// WebSocket close code for "your session ended" (4000-4999 are the application's).
+const CLOSE_SESSION_ENDED: u16 = 4401;
 
 struct Session {
     state: AppState,
     caller: Caller,
     /// The token the connection is authorised by (checked for expiry before each send).
     token: String,
+    /// Ends the connection when the session behind `token` ends.
+    access: AccessWatch,
     /// `None`: every camera.
     cameras: Option<HashSet<i64>>,
     /// The token expired; nothing is delivered until the client re-authenticates.
@@ -94,12 +134,10 @@ impl Session {
     }
 
     fn token_valid(&self) -> bool {
-        self.token.is_empty()
-            || self
-                .state
-                .keys
-                .verify(&self.token, self.state.clock.now())
-                .is_ok()
+        self.state
+            .keys
+            .verify(&self.token, self.state.clock.now())
+            .is_ok()
     }
 
     async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
@@ -201,6 +239,24 @@ impl Session {
                         return;
                     }
                 }
+                end = self.access.lost() => {
+                    let (code, reason) = match end {
+                        StreamEnd::SessionEnded => {
+                            let _ = Self::send_json(&mut socket, json!({"type": "session_ended"})).await;
+                            (CLOSE_SESSION_ENDED, "session ended")
+                        }
+                        // "Going away": the client reconnects (to this server once it is
+                        // back, or to another one).
+                        StreamEnd::ServerStopping => (1001, "server stopping"),
+                    };
+                    let _ = socket
+                        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+                            code,
+                            reason: reason.into(),
+                        })))
+                        .await;
+                    return;
+                }
             }
         }
     }
@@ -233,6 +289,7 @@ impl Session {
                 match authenticate(&self.state, Some(&header), RequestMeta::default()).await {
                     Ok(caller) if caller.user_id == self.caller.user_id => {
                         self.token = token;
+                        self.access.follow(caller.session_token);
                         self.paused = false;
                         Self::send_json(socket, json!({"type": "authenticated"})).await
                     }
@@ -305,8 +362,43 @@ pub fn publish_events(state: &AppState, events: &[&footfall_store::NewEvent]) {
     }
 }
 
-/// The latest frame of camera `id`, JPEG-encoded, drawn on when `overlay`.
-async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<Vec<u8>> {
+/// The last JPEG encoded per camera and drawing (`overlay`), with the time of the frame
+/// it shows. Each entry has its own async lock, so viewers asking at once wait for one
+/// encode instead of each running their own.
+#[derive(Default)]
+pub struct JpegCache {
+    entries: std::sync::Mutex<HashMap<(i64, bool), Arc<tokio::sync::Mutex<Option<Encoded>>>>>,
+    /// Frames encoded since start (each frame at most once per drawing).
+    pub encodes: std::sync::atomic::AtomicU64,
+}
+
+struct Encoded {
+    frame_at: chrono::DateTime<chrono::Utc>,
+    jpeg: axum::body::Bytes,
+}
+
+impl JpegCache {
+    fn entry(&self, id: i64, overlay: bool) -> Arc<tokio::sync::Mutex<Option<Encoded>>> {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((id, overlay))
+            .or_default()
+            .clone()
+    }
+
+    /// Drops what is kept for a camera that no longer runs here.
+    fn forget(&self, id: i64) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(camera, _), _| *camera != id);
+    }
+}
+
+/// The latest frame of camera `id`, JPEG-encoded, drawn on when `overlay`; encoded once
+/// per frame however many viewers ask.
+async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<axum::body::Bytes> {
     let slot = state
         .frames
         .lock()
@@ -314,6 +406,7 @@ async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<Vec<
         .get(&id)
         .cloned();
     let Some(slot) = slot else {
+        state.jpegs.forget(id);
         // 404 for an unknown camera, 409 for one that is not running here.
         state.store.camera(id).await?;
         return Err(ApiError::conflict(
@@ -321,13 +414,27 @@ async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<Vec<
             "the camera is not running (disabled, or on another node)",
         ));
     };
+    let entry = state.jpegs.entry(id, overlay);
+    let mut cached = entry.lock().await;
+    let newest_at = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|l| l.at);
+    let Some(newest_at) = newest_at else {
+        return Err(ApiError::unavailable(
+            "no frame yet; the camera is connecting",
+        ));
+    };
+    if let Some(encoded) = cached.as_ref().filter(|e| e.frame_at == newest_at) {
+        return Ok(encoded.jpeg.clone());
+    }
+    // Cloned under the slot's lock (held briefly: the camera thread writes it), then
+    // drawn and encoded off the async threads.
     let latest = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
     let Some(mut latest) = latest else {
         return Err(ApiError::unavailable(
             "no frame yet; the camera is connecting",
         ));
     };
-    tokio::task::spawn_blocking(move || {
+    let frame_at = latest.at;
+    let jpeg = tokio::task::spawn_blocking(move || {
         if overlay {
             footfall_core::render::annotate(
                 &mut latest.frame,
@@ -339,7 +446,17 @@ async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<Vec<
         encode_jpeg(&latest.frame)
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)??;
+    state
+        .jpegs
+        .encodes
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let jpeg = axum::body::Bytes::from(jpeg);
+    *cached = Some(Encoded {
+        frame_at,
+        jpeg: jpeg.clone(),
+    });
+    Ok(jpeg)
 }
 
 /// BGR frame -> JPEG (quality 80).
@@ -376,6 +493,14 @@ pub async fn snapshot(
     Ok(([(axum::http::header::CONTENT_TYPE, "image/jpeg")], jpeg).into_response())
 }
 
+/// One MJPEG response in flight: its viewer's access and their slot (freed when the
+/// response ends, the client included).
+struct MjpegViewer {
+    state: AppState,
+    access: AccessWatch,
+    _slot: crate::live_access::Slot,
+}
+
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct MjpegQuery {
     /// Frames per second, 0.2..=10. Default 2.
@@ -385,9 +510,11 @@ pub struct MjpegQuery {
 }
 
 /// GET /api/v1/cameras/{id}/live.mjpeg: the drawn latest frame as a multipart MJPEG
-/// stream at a low rate, for an <img> tag; ends when the camera stops.
+/// stream at a low rate, for an <img> tag; ends when the camera stops or the viewer's
+/// session ends. At most `server.max_mjpeg_viewers_per_camera` viewers per camera.
 pub async fn mjpeg(
     State(state): State<AppState>,
+    caller: Caller,
     axum::extract::Path(id): axum::extract::Path<i64>,
     Query(q): Query<MjpegQuery>,
 ) -> ApiResult<Response> {
@@ -398,14 +525,37 @@ pub async fn mjpeg(
     }
     // Fail now (404 / 409 / 503) rather than with an empty stream.
     let first = latest_jpeg(&state, id, true).await?;
+    let slot = state
+        .stream_slots
+        .acquire(&[(
+            SlotKey::MjpegViewersOfCamera(id),
+            state.config.server.max_mjpeg_viewers_per_camera,
+        )])
+        .map_err(|_| {
+            ApiError::too_many(
+                5,
+                "too many viewers of this camera's stream (server.max_mjpeg_viewers_per_camera)",
+            )
+        })?;
+    let viewer = MjpegViewer {
+        access: AccessWatch::new(&state, caller.user_id, caller.session_token),
+        state,
+        _slot: slot,
+    };
     let period = Duration::from_secs_f64(1.0 / fps);
-    let stream =
-        futures_util::stream::unfold((state, Some(first)), move |(state, pending)| async move {
+    let stream = futures_util::stream::unfold(
+        (viewer, Some(first)),
+        move |(mut viewer, pending)| async move {
             let jpeg = match pending {
                 Some(j) => j,
                 None => {
-                    tokio::time::sleep(period).await;
-                    latest_jpeg(&state, id, true).await.ok()?
+                    tokio::select! {
+                        _ = tokio::time::sleep(period) => {}
+                        // Revoked or stopping: end the response (the browser shows the
+                        // last frame).
+                        _ = viewer.access.lost() => return None,
+                    }
+                    latest_jpeg(&viewer.state, id, true).await.ok()?
                 }
             };
             let mut part = format!(
@@ -417,9 +567,10 @@ pub async fn mjpeg(
             part.extend_from_slice(b"\r\n");
             Some((
                 Ok::<_, std::io::Error>(axum::body::Bytes::from(part)),
-                (state, None),
+                (viewer, None),
             ))
-        });
+        },
+    );
     Ok((
         [(
             axum::http::header::CONTENT_TYPE,

@@ -98,6 +98,7 @@ pub async fn update(
     if body.is_active == Some(false) {
         state.store.revoke_user_sessions(id, "deactivated").await?;
     }
+    state.access_changed(id);
     state
         .audit(
             caller
