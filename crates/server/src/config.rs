@@ -220,6 +220,21 @@ pub struct CamerasConfig {
     /// AES-256-GCM key (base64 of 32 bytes) that encrypts stream credentials at rest.
     /// Default: generated on first start and kept in `DATA_DIR/secrets.toml`.
     pub credentials_key: Option<Secret>,
+    /// Let stream URLs point at this server itself (loopback, `0.0.0.0`): only for a
+    /// camera relay or test server on the same machine. Default false: a user who may
+    /// add cameras must not reach the server's own services through ffmpeg.
+    pub allow_loopback: bool,
+    /// Networks stream URLs may not point at (CIDRs), checked on create, on test and
+    /// before every connection. Default: link-local and cloud metadata (169.254.0.0/16,
+    /// fe80::/10, fd00::/8, 100.100.100.200), "this network", broadcast and multicast.
+    /// Private ranges (10/8, 172.16/12, 192.168/16, fc00::/7 outside fd00::/8) are
+    /// allowed: cameras live there.
+    pub blocked_networks: Vec<String>,
+    /// Stream probes (`POST /cameras/test`, `/cameras/{id}/test`) running at once, in
+    /// total; 0 = unlimited. Default 4 (each is an ffmpeg process for up to 15 s).
+    pub max_probes: usize,
+    /// Stream probes one user may run at once; 0 = unlimited. Default 2.
+    pub max_probes_per_user: usize,
 }
 
 impl Default for CamerasConfig {
@@ -229,6 +244,13 @@ impl Default for CamerasConfig {
                 .map(String::from)
                 .to_vec(),
             credentials_key: None,
+            allow_loopback: false,
+            blocked_networks: footfall_source::destination::DEFAULT_BLOCKED
+                .iter()
+                .map(|n| n.to_string())
+                .collect(),
+            max_probes: 4,
+            max_probes_per_user: 2,
         }
     }
 }
@@ -405,6 +427,14 @@ impl Config {
                 return bad(
                     &format!("server.trusted_proxies[{i}]"),
                     "must be an IP address or a CIDR such as 10.0.0.0/8",
+                );
+            }
+        }
+        for (i, net) in self.cameras.blocked_networks.iter().enumerate() {
+            if crate::auth::parse_net(net).is_none() {
+                return bad(
+                    &format!("cameras.blocked_networks[{i}]"),
+                    "must be an IP address or a CIDR such as 169.254.0.0/16",
                 );
             }
         }

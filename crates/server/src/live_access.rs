@@ -1,4 +1,5 @@
-//! Who may keep a live stream (WebSocket, MJPEG) open, and how many may.
+//! Who may keep a live stream (WebSocket, MJPEG) open, and how many may (stream probes
+//! are counted by the same [`StreamSlots`]).
 //!
 //! A stream is authorised once, at connect, but may run for hours. [`AccessWatch`]
 //! re-checks its session whenever this process changes someone's access (logout,
@@ -79,7 +80,11 @@ impl AccessWatch {
                 self.due = true;
             }
             let now = self.state.clock.now();
-            let context = self.state.store.auth_context(&self.session_token, now).await;
+            let context = self
+                .state
+                .store
+                .auth_context(&self.session_token, now)
+                .await;
             self.due = false;
             match context {
                 Ok(None) => return StreamEnd::SessionEnded,
@@ -104,6 +109,8 @@ pub enum SlotKey {
     WebSocketsTotal,
     WebSocketsOfUser(i64),
     MjpegViewersOfCamera(i64),
+    ProbesTotal,
+    ProbesOfUser(i64),
 }
 
 /// Counters of open streams.
@@ -135,10 +142,7 @@ impl Drop for Slot {
 impl StreamSlots {
     /// Takes one slot under every `(key, limit)`, all or none; on refusal, the key that
     /// is full. A limit of 0 means unlimited.
-    pub fn acquire(
-        self: &Arc<Self>,
-        wanted: &[(SlotKey, usize)],
-    ) -> Result<Slot, SlotKey> {
+    pub fn acquire(self: &Arc<Self>, wanted: &[(SlotKey, usize)]) -> Result<Slot, SlotKey> {
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((key, _)) = wanted
             .iter()
@@ -185,7 +189,11 @@ mod tests {
             slots.acquire(&want(1)).err(),
             Some(SlotKey::WebSocketsOfUser(1))
         );
-        assert_eq!(slots.count(SlotKey::WebSocketsTotal), 2, "refusal took nothing");
+        assert_eq!(
+            slots.count(SlotKey::WebSocketsTotal),
+            2,
+            "refusal took nothing"
+        );
         let _b1 = slots.acquire(&want(2)).unwrap();
         assert_eq!(
             slots.acquire(&want(2)).err(),
@@ -195,7 +203,9 @@ mod tests {
         assert!(slots.acquire(&want(2)).is_ok(), "a freed slot is reusable");
         assert_eq!(slots.count(SlotKey::WebSocketsOfUser(1)), 1);
         let unlimited = [(SlotKey::MjpegViewersOfCamera(7), 0)];
-        let held: Vec<_> = (0..50).map(|_| slots.acquire(&unlimited).unwrap()).collect();
+        let held: Vec<_> = (0..50)
+            .map(|_| slots.acquire(&unlimited).unwrap())
+            .collect();
         assert_eq!(slots.count(SlotKey::MjpegViewersOfCamera(7)), 50);
         drop(held);
         assert_eq!(slots.count(SlotKey::MjpegViewersOfCamera(7)), 0);

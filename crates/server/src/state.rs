@@ -19,6 +19,8 @@ pub struct Inner {
     pub config: Config,
     /// `server.trusted_proxies`, parsed once (`Config::load` refuses any that do not parse).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Where stream URLs may point (`cameras.allow_loopback`, `cameras.blocked_networks`).
+    pub destinations: footfall_source::DestinationPolicy,
     pub store: Store,
     pub keys: TokenKeys,
     pub credentials: CredentialBox,
@@ -107,7 +109,17 @@ impl AppState {
             .iter()
             .filter_map(|p| crate::auth::parse_net(p))
             .collect();
+        let destinations = footfall_source::DestinationPolicy {
+            allow_loopback: config.cameras.allow_loopback,
+            blocked: config
+                .cameras
+                .blocked_networks
+                .iter()
+                .filter_map(|n| crate::auth::parse_net(n))
+                .collect(),
+        };
         Ok(AppState(Arc::new(Inner {
+            destinations,
             keys: TokenKeys::new(&config.auth.jwt_keys),
             trusted_proxies,
             config,

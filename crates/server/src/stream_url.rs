@@ -105,6 +105,18 @@ impl StreamUrl {
     }
 }
 
+/// 422 on `stream_url` when the URL points where cameras may not (loopback, link-local,
+/// cloud metadata: `cameras.allow_loopback`, `cameras.blocked_networks`). The host is
+/// resolved off the async threads.
+pub async fn check_destination(state: &crate::state::AppState, url: &str) -> Result<(), ApiError> {
+    let policy = state.destinations.clone();
+    let url = url.trim().to_string();
+    tokio::task::spawn_blocking(move || policy.check(&url))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|why| ApiError::invalid("stream_url", format!("refused destination: {why}")))
+}
+
 /// The URL to open a camera with: the sealed original when there is one, else the
 /// stored URL (which then has no secrets).
 pub fn unsealed_url(

@@ -47,6 +47,9 @@ pub fn test_config(data_dir: &std::path::Path) -> Config {
     config.server.metrics_token = Some(Secret::new(METRICS_TOKEN));
     // API tests create cameras that point nowhere; the live-service tests turn it on.
     config.live.enabled = false;
+    // The RTSP and HTTP servers of the tests run on loopback (the product refuses it by
+    // default; tests of that refusal turn it back off).
+    config.cameras.allow_loopback = true;
     config
 }
 

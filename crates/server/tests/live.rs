@@ -305,7 +305,11 @@ async fn revoked_access_closes_live_sockets_and_sockets_are_capped() {
     b.send(Message::Text(json!({"type": "ping"}).to_string().into()))
         .await
         .unwrap();
-    assert_eq!(next(&mut b).await["type"], "pong", "the other session stays");
+    assert_eq!(
+        next(&mut b).await["type"],
+        "pong",
+        "the other session stays"
+    );
 
     // Deactivating the account closes its remaining socket (authenticated by header).
     let (status, body) = s
@@ -323,7 +327,9 @@ async fn revoked_access_closes_live_sockets_and_sockets_are_capped() {
     // The freed slots are reusable; an oversized client message closes the socket.
     let mut c = connect(&s, &format!("access_token={admin}")).await.unwrap();
     assert_eq!(next(&mut c).await["type"], "hello");
-    c.send(Message::Text("x".repeat(4096).into())).await.unwrap();
+    c.send(Message::Text("x".repeat(4096).into()))
+        .await
+        .unwrap();
     assert_ne!(
         closed(&mut c).await,
         Some(4401),
@@ -377,10 +383,11 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
         counting: Default::default(),
         at: s.now(),
     };
-    s.state().frames.lock().unwrap().insert(
-        id,
-        std::sync::Arc::new(std::sync::Mutex::new(Some(latest))),
-    );
+    s.state()
+        .frames
+        .lock()
+        .unwrap()
+        .insert(id, std::sync::Arc::new(std::sync::Mutex::new(Some(latest))));
     let viewer = s.token("vic", Role::Viewer).await;
     let open = |token: String| {
         let url = format!(
@@ -392,7 +399,10 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
     };
     let mut one = open(viewer.clone()).await;
     let mut two = open(admin.clone()).await;
-    assert_eq!((one.status(), two.status()), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        (one.status(), two.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
     let third = open(admin.clone()).await;
     assert_eq!(third.status(), StatusCode::TOO_MANY_REQUESTS);
     for response in [&mut one, &mut two] {
@@ -411,7 +421,10 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
         .jpegs
         .encodes
         .load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(encodes, 1, "one frame, encoded once for 2 viewers x 3 parts");
+    assert_eq!(
+        encodes, 1,
+        "one frame, encoded once for 2 viewers x 3 parts"
+    );
 
     // The viewer logs out: their stream ends; the admin's goes on.
     let (status, _) = s

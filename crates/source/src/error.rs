@@ -26,6 +26,8 @@ pub enum SourceError {
         after: Duration,
         restarts: u32,
     },
+    #[error("destination refused: {url}: {detail}")]
+    Refused { url: String, detail: String },
     #[error("invalid source {url}: {detail}")]
     InvalidSource { url: String, detail: String },
     #[error("ffmpeg failed on {url} ({status}): {detail}")]

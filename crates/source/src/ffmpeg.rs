@@ -62,6 +62,10 @@ pub struct FfmpegConfig {
     /// of stalling ffmpeg: a live camera then stays current rather than building a
     /// growing backlog. Default false: every frame of a file is read.
     pub drop_when_behind: bool,
+    /// Where a network source may connect, checked before every (re)connection (see
+    /// [`crate::destination`]). Default `None`: anywhere (the command line, where the
+    /// operator types the URL). The server always sets one.
+    pub destinations: Option<crate::DestinationPolicy>,
 }
 
 /// Decoded frames waiting between ffmpeg and the consumer.
@@ -83,7 +87,32 @@ impl FfmpegConfig {
             image_fps: None,
             program: PathBuf::from("ffmpeg"),
             drop_when_behind: false,
+            destinations: None,
         }
+    }
+}
+
+/// ffmpeg's `-protocol_whitelist` for a source: what its scheme needs and nothing else.
+fn protocol_whitelist(kind: &SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Rtsp(url)
+            if url
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("rtsps:")) =>
+        {
+            "rtsp,rtsps,rtp,srtp,tcp,udp,tls"
+        }
+        SourceKind::Rtsp(_) => "rtsp,rtp,tcp,udp",
+        // `crypto` decrypts AES-128 HLS segments fetched over the same scheme.
+        SourceKind::Http(url)
+            if url
+                .get(..6)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https:")) =>
+        {
+            "https,tls,tcp,crypto"
+        }
+        SourceKind::Http(_) => "http,tcp,crypto",
+        SourceKind::File(_) | SourceKind::ImageFolder(_) => "file",
     }
 }
 
@@ -209,6 +238,12 @@ impl FfmpegSource {
             .to_vec();
         args.extend(["-threads".into(), c.decode_threads.to_string()]);
         let timeout_us = c.connect_timeout.as_micros().to_string();
+        // Only the protocols the URL's own scheme needs: a playlist or a redirect cannot
+        // lead ffmpeg to another scheme (file:, a different transport, ...).
+        args.extend([
+            "-protocol_whitelist".into(),
+            protocol_whitelist(&self.kind).into(),
+        ]);
         let input = match &self.kind {
             SourceKind::Rtsp(url) => {
                 if c.rtsp_tcp {
@@ -218,7 +253,14 @@ impl FfmpegSource {
                 url.clone()
             }
             SourceKind::Http(url) => {
-                args.extend(["-rw_timeout".into(), timeout_us]);
+                // Redirects are not followed: the address was checked, its target was
+                // not (put the final URL into the camera instead).
+                args.extend([
+                    "-rw_timeout".into(),
+                    timeout_us,
+                    "-max_redirects".into(),
+                    "0".into(),
+                ]);
                 url.clone()
             }
             SourceKind::File(path) => {
@@ -276,6 +318,16 @@ impl FfmpegSource {
     }
 
     fn spawn(&mut self) -> Result<(), SourceError> {
+        if let Some(policy) = &self.config.destinations
+            && self.kind.is_live()
+        {
+            policy
+                .check(&self.config.input)
+                .map_err(|detail| SourceError::Refused {
+                    url: self.masked.clone(),
+                    detail,
+                })?;
+        }
         let args = self.args()?;
         tracing::debug!(source = %self.masked, "starting ffmpeg");
         let mut child = Command::new(&self.config.program)
@@ -628,6 +680,32 @@ pub fn ffmpeg_version(program: &Path) -> Result<String, SourceError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ffmpeg_may_use_only_the_protocols_of_the_url_scheme() {
+        let whitelist = |input: &str| protocol_whitelist(&SourceKind::parse(input).unwrap());
+        assert_eq!(whitelist("rtsp://cam/live"), "rtsp,rtp,tcp,udp");
+        assert!(whitelist("RTSPS://cam/live").contains("tls"));
+        assert_eq!(whitelist("http://cam/video.mjpg"), "http,tcp,crypto");
+        assert_eq!(whitelist("https://cam/x.m3u8"), "https,tls,tcp,crypto");
+        assert_eq!(whitelist("/srv/door.mp4"), "file");
+        for network in ["rtsp://c/x", "http://c/x", "https://c/x"] {
+            assert!(!whitelist(network).contains("file"), "{network}");
+        }
+    }
+
+    #[test]
+    fn a_refused_destination_never_starts_ffmpeg() {
+        let mut config = FfmpegConfig::new("http://169.254.169.254/latest/meta-data/");
+        config.destinations = Some(crate::DestinationPolicy::strict());
+        // A program that does not exist: reaching the spawn would say FfmpegMissing.
+        config.program = "/nonexistent/ffmpeg".into();
+        match FfmpegSource::open(config) {
+            Err(SourceError::Refused { detail, .. }) => assert!(detail.contains("169.254.169.254")),
+            Err(other) => panic!("expected Refused, got {other}"),
+            Ok(_) => panic!("expected Refused, got a source"),
+        }
+    }
 
     #[test]
     fn image_sequence_scan_mot_layout() {

@@ -5,6 +5,7 @@
 //! source goes through [`url::mask_credentials`].
 
 pub mod clock;
+pub mod destination;
 pub mod error;
 pub mod ffmpeg;
 pub mod ffmpeg_log;
@@ -12,6 +13,7 @@ pub mod url;
 pub mod writer;
 
 pub use clock::MonotonicClock;
+pub use destination::DestinationPolicy;
 pub use error::SourceError;
 pub use ffmpeg::{FfmpegConfig, FfmpegSource, ImageSequence, ffmpeg_version};
 pub use writer::{VideoWriter, write_image};

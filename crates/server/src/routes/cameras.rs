@@ -314,7 +314,9 @@ pub async fn create(
     caller: Caller,
     ValidJson(input): ValidJson<CameraInput>,
 ) -> ApiResult<(StatusCode, Json<CameraView>)> {
+    let url = input.stream_url.clone();
     let write = to_write(&state, input, None)?;
+    crate::stream_url::check_destination(&state, &url).await?;
     let camera = state.store.create_camera(&write, state.clock.now()).await?;
     state
         .audit(
@@ -347,7 +349,13 @@ pub async fn replace(
             "the camera is archived; create a new camera instead",
         ));
     }
+    // An unchanged (masked) URL was checked when it was set; the camera checks it again
+    // before every connection.
+    let new_url = (input.stream_url.trim() != before.stream_url).then(|| input.stream_url.clone());
     let write = to_write(&state, input, Some(&before))?;
+    if let Some(url) = new_url {
+        crate::stream_url::check_destination(&state, &url).await?;
+    }
     let after = state
         .store
         .update_camera(id, &write, state.clock.now())
@@ -450,7 +458,7 @@ pub struct ProbeResult {
     pub height: Option<u32>,
     pub fps: Option<f64>,
     /// timeout, auth_failed, not_found, unreachable, unsupported_codec, invalid_data,
-    /// ffmpeg_missing or failed.
+    /// refused (a destination cameras may not point at), ffmpeg_missing or failed.
     pub error: Option<String>,
     /// What went wrong, credentials masked.
     pub message: Option<String>,
@@ -465,18 +473,23 @@ const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 /// editor's "test connection" on a new camera). `stream_url` is required.
 pub async fn probe_new(
     State(state): State<AppState>,
+    caller: Caller,
     ValidJson(request): ValidJson<ProbeRequest>,
 ) -> ApiResult<Json<ProbeResult>> {
     let url = request
         .stream_url
         .ok_or_else(|| ApiError::invalid("stream_url", "required"))?;
     StreamUrl::parse(&url, &state.config.cameras.allowed_schemes)?;
-    probe_url(url.trim().to_string()).await.map(Json)
+    crate::stream_url::check_destination(&state, &url).await?;
+    probe_url(&state, &caller, url.trim().to_string())
+        .await
+        .map(Json)
 }
 
 /// POST /api/v1/cameras/{id}/test: probes the camera's stream, or the URL in the body.
 pub async fn probe(
     State(state): State<AppState>,
+    caller: Caller,
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<ProbeResult>> {
@@ -491,6 +504,7 @@ pub async fn probe(
     let url = match requested {
         Some(url) => {
             StreamUrl::parse(&url, &state.config.cameras.allowed_schemes)?;
+            crate::stream_url::check_destination(&state, &url).await?;
             url.trim().to_string()
         }
         None => crate::stream_url::unsealed_url(
@@ -500,12 +514,35 @@ pub async fn probe(
         )
         .map_err(ApiError::internal)?,
     };
-    probe_url(url).await.map(Json)
+    probe_url(&state, &caller, url).await.map(Json)
 }
 
 /// Opens the stream, reads one frame and reports what it is, or exactly why it fails,
-/// within 15 s (the probe is abandoned, and its ffmpeg killed, after that).
-async fn probe_url(url: String) -> ApiResult<ProbeResult> {
+/// within 15 s (the probe is abandoned, and its ffmpeg killed, after that). At most
+/// `cameras.max_probes` run at once, `cameras.max_probes_per_user` per user (429 beyond).
+async fn probe_url(state: &AppState, caller: &Caller, url: String) -> ApiResult<ProbeResult> {
+    use crate::live_access::SlotKey;
+    let limits = &state.config.cameras;
+    let _slot = state
+        .stream_slots
+        .acquire(&[
+            (
+                SlotKey::ProbesOfUser(caller.user_id),
+                limits.max_probes_per_user,
+            ),
+            (SlotKey::ProbesTotal, limits.max_probes),
+        ])
+        .map_err(|full| match full {
+            SlotKey::ProbesOfUser(_) => ApiError::too_many(
+                PROBE_LIMIT.as_secs(),
+                "a stream test of yours is still running (cameras.max_probes_per_user)",
+            ),
+            _ => ApiError::too_many(
+                PROBE_LIMIT.as_secs(),
+                "too many stream tests running (cameras.max_probes)",
+            ),
+        })?;
+    let destinations = state.destinations.clone();
     let started = std::time::Instant::now();
     let input = url
         .strip_prefix("file://")
@@ -518,6 +555,7 @@ async fn probe_url(url: String) -> ApiResult<ProbeResult> {
         config.stall_timeout = std::time::Duration::from_secs(8);
         config.max_restarts = Some(0);
         config.fps = Some(1.0);
+        config.destinations = Some(destinations);
         let mut source = footfall_source::FfmpegSource::open(config)?;
         let frame = source.next_frame()?;
         Ok::<_, footfall_source::SourceError>((frame.is_some(), source.stream_info().cloned()))
@@ -563,6 +601,7 @@ async fn probe_url(url: String) -> ApiResult<ProbeResult> {
                 E::InvalidData { .. } => "invalid_data",
                 E::Stalled { .. } => "timeout",
                 E::FfmpegMissing { .. } => "ffmpeg_missing",
+                E::Refused { .. } => "refused",
                 _ => "failed",
             };
             result.error = Some(kind.into());

@@ -72,14 +72,20 @@ pub async fn ws(
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(|t| t.trim().to_string())
         .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
     let limits = &state.config.server;
     let slot = state
         .stream_slots
         .acquire(&[
-            (SlotKey::WebSocketsOfUser(caller.user_id), limits.max_websockets_per_user),
+            (
+                SlotKey::WebSocketsOfUser(caller.user_id),
+                limits.max_websockets_per_user,
+            ),
             (SlotKey::WebSocketsTotal, limits.max_websockets),
         ])
         .map_err(|full| match full {
@@ -416,7 +422,11 @@ async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<axum
     };
     let entry = state.jpegs.entry(id, overlay);
     let mut cached = entry.lock().await;
-    let newest_at = slot.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|l| l.at);
+    let newest_at = slot
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .map(|l| l.at);
     let Some(newest_at) = newest_at else {
         return Err(ApiError::unavailable(
             "no frame yet; the camera is connecting",

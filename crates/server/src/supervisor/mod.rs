@@ -444,6 +444,7 @@ impl Supervisor {
             state_file: Some(self.engine_file(camera.id)),
             resume_window: Duration::from_secs(live.resume_window_s),
             frame_slot: None,
+            destinations: self.state.destinations.clone(),
         })
     }
 

@@ -154,6 +154,8 @@ pub struct CameraSpec {
     pub resume_window: Duration,
     /// Where the latest frame goes (snapshots, MJPEG).
     pub frame_slot: Option<super::FrameSlot>,
+    /// Where the stream may connect (checked before every connection).
+    pub destinations: footfall_source::DestinationPolicy,
 }
 
 /// Sums over one result interval.
@@ -472,6 +474,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
         // Reconnection is ours (with the engine kept), not ffmpeg's.
         config.max_restarts = Some(0);
         config.drop_when_behind = true;
+        config.destinations = Some(spec.destinations.clone());
         let opened = FfmpegSource::open(config);
         let mut source = match opened {
             Ok(s) => s,
