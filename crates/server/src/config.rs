@@ -121,6 +121,13 @@ pub struct DatabaseConfig {
     pub data_dir: PathBuf,
     /// Connection pool size. Default 16.
     pub max_connections: u32,
+    /// PostgreSQL cancels a statement running longer than this (503 to the caller),
+    /// seconds; 0 = no limit. Migrations are exempt. Default 30.
+    pub statement_timeout_s: u64,
+    /// Raw result rows one counts query may read (minute buckets, or a time zone whose
+    /// offset is not a whole hour); bigger queries are refused with 422 before they run.
+    /// Default 2,000,000 (about 10 cameras for 3 weeks).
+    pub max_rows_scanned: u64,
 }
 
 impl Default for DatabaseConfig {
@@ -129,6 +136,8 @@ impl Default for DatabaseConfig {
             url: None,
             data_dir: PathBuf::from("data"),
             max_connections: 16,
+            statement_timeout_s: 30,
+            max_rows_scanned: footfall_store::DEFAULT_MAX_ROWS_SCANNED,
         }
     }
 }

@@ -113,6 +113,10 @@ impl From<StoreError> for ApiError {
                     "a referenced record does not exist or a value is out of range",
                 )
             }
+            StoreError::TooBig(message) => ApiError::invalid("to", message),
+            e if e.is_statement_timeout() => ApiError::unavailable(
+                "the query ran longer than the database allows (database.statement_timeout_s); narrow it",
+            ),
             StoreError::Database(sqlx::Error::PoolTimedOut) => {
                 ApiError::unavailable("database busy, retry")
             }

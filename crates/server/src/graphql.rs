@@ -1,6 +1,9 @@
 //! /api/graphql: read-only GraphQL over cameras, counts, events and alerts. The same
-//! bearer authentication as REST (any role may read); depth and complexity are limited
-//! so one query cannot ask for the whole database.
+//! bearer authentication as REST (any role may read). One query cannot ask for the whole
+//! database: the body is limited like every other, the query text to [`MAX_QUERY_BYTES`],
+//! aliases to [`MAX_ALIASES`] (each alias is another database query), depth to
+//! [`MAX_DEPTH`], and complexity to [`MAX_COMPLEXITY`], where a list costs its `limit`
+//! times what each row costs.
 
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -16,8 +19,14 @@ pub type Schema = async_graphql::Schema<Query, EmptyMutation, EmptySubscription>
 
 /// Deepest nesting a query may use.
 pub const MAX_DEPTH: usize = 6;
-/// Highest complexity (roughly: fields resolved) a query may have.
-pub const MAX_COMPLEXITY: usize = 1000;
+/// Highest complexity a query may have: fields resolved, each list's fields counted once
+/// per row it may return (its `limit`, or the default limit). 10,000 allows a full page
+/// of 1,000 count buckets with every field, or 50 cameras with a day of hourly counts.
+pub const MAX_COMPLEXITY: usize = 10_000;
+/// Most aliased fields in a query (fragments expanded).
+pub const MAX_ALIASES: usize = 30;
+/// Longest query text, bytes.
+pub const MAX_QUERY_BYTES: usize = 16 << 10;
 
 pub fn schema() -> Schema {
     async_graphql::Schema::build(Query, EmptyMutation, EmptySubscription)
@@ -26,13 +35,87 @@ pub fn schema() -> Schema {
         .finish()
 }
 
+/// POST /api/graphql with `{"query", "variables"?, "operationName"?}`. The body is read
+/// as bytes, so `server.max_body_bytes` applies (413), then checked before execution.
 pub async fn handler(
     State(state): State<AppState>,
     caller: Caller,
-    request: async_graphql_axum::GraphQLRequest,
-) -> Result<async_graphql_axum::GraphQLResponse, ApiError> {
-    let request = request.into_inner().data(state.clone()).data(caller);
-    Ok(state.graphql.execute(request).await.into())
+    body: axum::body::Bytes,
+) -> Result<axum::Json<async_graphql::Response>, ApiError> {
+    let request: async_graphql::Request = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::invalid(
+            "body",
+            format!("must be a GraphQL request {{\"query\": ...}} ({e})"),
+        )
+    })?;
+    check_size(&request.query)?;
+    let request = request.data(state.clone()).data(caller);
+    Ok(axum::Json(state.graphql.execute(request).await))
+}
+
+/// 422 for a query text that is too long or has too many aliases. A query that does not
+/// parse is left to the executor, which reports where.
+fn check_size(query: &str) -> Result<(), ApiError> {
+    if query.len() > MAX_QUERY_BYTES {
+        return Err(ApiError::invalid(
+            "query",
+            format!("must be at most {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return Ok(());
+    };
+    let mut aliases = 0;
+    for (_, operation) in document.operations.iter() {
+        count_aliases(
+            &operation.node.selection_set.node,
+            &document,
+            MAX_DEPTH + 2,
+            &mut aliases,
+        );
+    }
+    if aliases > MAX_ALIASES {
+        return Err(ApiError::invalid(
+            "query",
+            format!("uses {aliases} aliases; at most {MAX_ALIASES} are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds the aliased fields under `set` to `count`, expanding fragments; stops `depth`
+/// levels down (fragment cycles are invalid, but must not loop here) or once over the cap.
+fn count_aliases(
+    set: &async_graphql::parser::types::SelectionSet,
+    document: &async_graphql::parser::types::ExecutableDocument,
+    depth: usize,
+    count: &mut usize,
+) {
+    use async_graphql::parser::types::Selection;
+    if depth == 0 || *count > MAX_ALIASES {
+        return;
+    }
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                *count += usize::from(field.node.alias.is_some());
+                count_aliases(&field.node.selection_set.node, document, depth - 1, count);
+            }
+            Selection::InlineFragment(inline) => {
+                count_aliases(&inline.node.selection_set.node, document, depth - 1, count);
+            }
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    count_aliases(
+                        &fragment.node.selection_set.node,
+                        document,
+                        depth - 1,
+                        count,
+                    );
+                }
+            }
+        }
+    }
 }
 
 fn gql_err(e: impl Into<ApiError>) -> async_graphql::Error {
@@ -163,7 +246,7 @@ async fn buckets(
 #[async_graphql::ComplexObject]
 impl CameraNode {
     /// Bucketed counts of this camera (bucket: minute, hour, day, month; tz: IANA).
-    #[graphql(complexity = "10 + child_complexity")]
+    #[graphql(complexity = "10 + count_rows(&from, &to, &bucket, limit) * child_complexity")]
     async fn counts(
         &self,
         ctx: &Context<'_>,
@@ -186,6 +269,48 @@ impl CameraNode {
     }
 }
 
+/// (default, most) rows of each list field.
+const CAMERAS_LIMIT: (i64, i64) = (50, 200);
+const LIST_LIMIT: (i64, i64) = (50, 500);
+/// As REST's `/counts` (JSON).
+const COUNTS_LIMIT: (i64, i64) = (1000, 10_000);
+
+/// Rows a list field may return: its `limit` (default and cap as the resolver applies).
+fn rows(limit: Option<i64>, (default, most): (i64, i64)) -> usize {
+    limit.unwrap_or(default).clamp(1, most) as usize
+}
+
+/// Buckets a counts field may return: those its range holds (default range: the last
+/// 24 h; months counted as 28 days), at most its `limit`.
+fn count_rows(
+    from: &Option<String>,
+    to: &Option<String>,
+    bucket: &Option<String>,
+    limit: Option<i64>,
+) -> usize {
+    let most = rows(limit, COUNTS_LIMIT);
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| DateTime::parse_from_rfc3339(t).map(|t| t.timestamp()))
+    };
+    let span_s = match (time(from), time(to)) {
+        (Some(Ok(from)), Some(Ok(to))) => to.saturating_sub(from),
+        (None, None) => 86_400,
+        // One end open ("until now" / "from now back") or unparsable: assume the
+        // widest (the resolver refuses bad times anyway).
+        _ => return most,
+    };
+    let bucket_s: i64 = match bucket.as_deref().unwrap_or("hour") {
+        "minute" => 60,
+        "hour" => 3_600,
+        "day" => 86_400,
+        "month" => 28 * 86_400,
+        _ => return most,
+    };
+    let buckets = usize::try_from(span_s.max(0) / bucket_s + 2).unwrap_or(usize::MAX);
+    buckets.min(most)
+}
+
 pub struct Query;
 
 #[Object]
@@ -206,7 +331,7 @@ impl Query {
         })
     }
 
-    #[graphql(complexity = "limit.unwrap_or(50).clamp(1, 200) as usize * child_complexity")]
+    #[graphql(complexity = "rows(limit, CAMERAS_LIMIT) * child_complexity")]
     async fn cameras(
         &self,
         ctx: &Context<'_>,
@@ -214,7 +339,9 @@ impl Query {
         offset: Option<i64>,
     ) -> async_graphql::Result<Vec<CameraNode>> {
         let state = ctx.data::<AppState>()?;
-        let (limit, offset) = crate::validate::page(limit, offset, 50, 200).map_err(gql_err)?;
+        let (limit, offset) =
+            crate::validate::page(limit, offset, CAMERAS_LIMIT.0, CAMERAS_LIMIT.1)
+                .map_err(gql_err)?;
         let list = state
             .store
             .list_cameras(&CameraFilter {
@@ -235,6 +362,7 @@ impl Query {
     /// Bucketed counts of one camera, or of all cameras when `cameraId` is omitted.
     // Each parameter is a GraphQL argument; a struct would change the schema's shape.
     #[allow(clippy::too_many_arguments)]
+    #[graphql(complexity = "10 + count_rows(&from, &to, &bucket, limit) * child_complexity")]
     async fn counts(
         &self,
         ctx: &Context<'_>,
@@ -257,6 +385,7 @@ impl Query {
         .await
     }
 
+    #[graphql(complexity = "rows(limit, LIST_LIMIT) * child_complexity")]
     async fn events(
         &self,
         ctx: &Context<'_>,
@@ -265,7 +394,8 @@ impl Query {
         limit: Option<i64>,
     ) -> async_graphql::Result<Vec<EventNode>> {
         let state = ctx.data::<AppState>()?;
-        let (limit, offset) = crate::validate::page(limit, None, 50, 500).map_err(gql_err)?;
+        let (limit, offset) =
+            crate::validate::page(limit, None, LIST_LIMIT.0, LIST_LIMIT.1).map_err(gql_err)?;
         let list = state
             .store
             .list_events(&EventFilter {
@@ -290,6 +420,7 @@ impl Query {
             .collect())
     }
 
+    #[graphql(complexity = "rows(limit, LIST_LIMIT) * child_complexity")]
     async fn alerts(
         &self,
         ctx: &Context<'_>,
@@ -297,7 +428,8 @@ impl Query {
         limit: Option<i64>,
     ) -> async_graphql::Result<Vec<AlertNode>> {
         let state = ctx.data::<AppState>()?;
-        let (limit, offset) = crate::validate::page(limit, None, 50, 500).map_err(gql_err)?;
+        let (limit, offset) =
+            crate::validate::page(limit, None, LIST_LIMIT.0, LIST_LIMIT.1).map_err(gql_err)?;
         let list = state
             .store
             .list_alerts(&AlertFilter {

@@ -50,6 +50,9 @@ pub async fn open_store(config: &Config) -> Result<Store, String> {
     }
     let options = StoreOptions {
         max_connections: config.database.max_connections,
+        statement_timeout: (config.database.statement_timeout_s > 0)
+            .then(|| Duration::from_secs(config.database.statement_timeout_s)),
+        max_rows_scanned: config.database.max_rows_scanned,
         ..Default::default()
     };
     let store = Store::connect(&url, &options).await.map_err(|e| {
@@ -106,6 +109,10 @@ pub fn app(state: AppState) -> Router {
             }
         })
         .layer(axum::extract::DefaultBodyLimit::max(config.max_body_bytes))
+        // Also for bodies no extractor limits (streams, third-party extractors): 413.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(
+            config.max_body_bytes,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(config.request_timeout_s),

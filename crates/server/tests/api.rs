@@ -82,6 +82,7 @@ both_backends!(
     counts_buckets_time_zones_and_csv,
     ingest_is_idempotent_and_scoped,
     graphql_requires_auth_and_limits_depth,
+    big_queries_are_refused_before_they_run,
     setup_health_metrics_and_openapi,
     admin_manages_users_and_audit,
     models_must_load_and_alerts_resolve,
@@ -1462,6 +1463,109 @@ async fn graphql_requires_auth_and_limits_depth(backend: Backend) {
             .to_lowercase()
             .contains("complex"),
         "{refused}"
+    );
+    s.stop().await;
+}
+
+async fn big_queries_are_refused_before_they_run(backend: Backend) {
+    captured_logs();
+    let s = TestServer::start_with(backend, |c| {
+        c.server.max_body_bytes = 8 << 10;
+        c.database.max_rows_scanned = 50;
+    })
+    .await;
+    let user = s.token("uma", Role::User).await;
+    let graphql = |query: String| {
+        let (s, user) = (&s, &user);
+        async move {
+            s.call(
+                Method::POST,
+                "/api/graphql",
+                Some(user),
+                Some(json!({ "query": query })),
+            )
+            .await
+        }
+    };
+    // A body over server.max_body_bytes never reaches GraphQL.
+    let padding = " ".repeat(10 << 10);
+    let (status, _) = graphql(format!("{{ me {{ username }} {padding}}}")).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Each alias is another database query: capped.
+    let aliased: String = (0..40)
+        .map(|i| format!("a{i}: me {{ username }} "))
+        .collect();
+    let (status, body) = graphql(format!("{{ {aliased} }}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["field"], "query");
+    let few: String = (0..5)
+        .map(|i| format!("a{i}: me {{ username }} "))
+        .collect();
+    let (status, body) = graphql(format!("{{ {few} }}")).await;
+    assert_eq!(
+        (status, &body["data"]["a4"]["username"]),
+        (StatusCode::OK, &json!("uma"))
+    );
+    // A list costs what its rows cost: a year of hourly buckets is refused...
+    let year = r#"{ counts(from: "2025-01-01T00:00:00Z", to: "2025-12-31T00:00:00Z", bucket: "hour", limit: 10000) { start peopleIn peopleOut peakCount avgCount samples } }"#;
+    let (_, refused) = graphql(year.to_string()).await;
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("complex"),
+        "{refused}"
+    );
+    // ...a week of daily buckets per camera is not.
+    let week = r#"{ cameras { name counts(from: "2025-01-01T00:00:00Z", to: "2025-01-08T00:00:00Z", bucket: "day") { start peopleIn } } }"#;
+    let (status, body) = graphql(week.to_string()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.get("errors").is_none(), "{body}");
+
+    // Raw results read per counts query are bounded (database.max_rows_scanned).
+    let (_, cam) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&user),
+            Some(camera("Door")),
+        )
+        .await;
+    let id = cam["id"].as_i64().unwrap();
+    let start = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let rows: Vec<_> = (0..100)
+        .map(|i| {
+            footfall_store::NewResult::counts(
+                id,
+                start + chrono::Duration::minutes(10 * i),
+                2,
+                1,
+                0,
+            )
+        })
+        .collect();
+    s.state().store.insert_results(&rows, None).await.unwrap();
+    let counts = |query: &str| {
+        let (s, user) = (&s, &user);
+        let path = format!(
+            "/api/v1/cameras/{id}/counts?from=2026-11-01T00:00:00Z&to=2026-11-03T00:00:00Z&{query}"
+        );
+        async move { s.call(Method::GET, &path, Some(user), None).await }
+    };
+    // India's +05:30 cannot use the hourly rollup: 100 raw rows > 50.
+    for query in ["bucket=day&tz=Asia/Kolkata", "bucket=minute"] {
+        let (status, body) = counts(query).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{query}: {body}");
+        assert_eq!(body["error"]["field"], "to", "{body}");
+    }
+    let (status, body) = counts("bucket=day&tz=Europe/Berlin").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["items"][0]["people_in"].as_i64().unwrap()
+            + body["items"][1]["people_in"].as_i64().unwrap_or(0),
+        100
     );
     s.stop().await;
 }

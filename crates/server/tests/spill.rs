@@ -167,6 +167,7 @@ async fn database_outage_spills_then_replays_exactly_once() {
     let options = StoreOptions {
         max_connections: 4,
         acquire_timeout: Duration::from_secs(2),
+        ..Default::default()
     };
     let store = Store::connect(&pg.url(), &options).await.unwrap();
     store.migrate().await.unwrap();

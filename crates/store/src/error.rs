@@ -18,6 +18,9 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("invalid database url: {0}")]
     InvalidUrl(String),
+    /// A query would read more rows than [`crate::StoreOptions::max_rows_scanned`].
+    #[error("{0}")]
+    TooBig(String),
     /// The write would leave no active admin.
     #[error("the last active admin cannot be demoted or deactivated")]
     LastAdmin,
@@ -67,8 +70,17 @@ impl StoreError {
             | StoreError::Conflict { .. }
             | StoreError::Constraint(_)
             | StoreError::InvalidUrl(_)
+            | StoreError::TooBig(_)
             | StoreError::LastAdmin => false,
         }
+    }
+}
+
+impl StoreError {
+    /// PostgreSQL cancelled the statement: it ran past `statement_timeout`.
+    pub fn is_statement_timeout(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::Database(db))
+            if db.code().as_deref() == Some("57014"))
     }
 }
 

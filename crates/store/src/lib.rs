@@ -29,7 +29,7 @@ pub use error::StoreError;
 pub use events::{AlertFilter, CameraEvent, EventFilter, NewEvent, SystemAlert, Worker};
 pub use logs::{ErrorLog, PerformanceLog};
 pub use models::{AlertSeverity, CameraStatus, ErrorSeverity, EventSeverity, Role, WorkerStatus};
-pub use pool::{Backend, Store, StoreOptions};
+pub use pool::{Backend, DEFAULT_MAX_ROWS_SCANNED, Store, StoreOptions};
 pub use registry::{AiModel, NewAiModel};
 pub use results::{
     Bucket, BucketRow, CountingResult, InsertOutcome, NewResult, RawPage, ResultQuery, bucket_start,

@@ -27,6 +27,13 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// How long a request waits for a free connection before failing.
     pub acquire_timeout: Duration,
+    /// PostgreSQL cancels any statement that runs longer (`statement_timeout`); `None`:
+    /// no limit. Migrations run without it. SQLite has no such setting:
+    /// [`StoreOptions::max_rows_scanned`] bounds its longest queries.
+    pub statement_timeout: Option<Duration>,
+    /// Raw result rows one counts query may read; a bigger one is refused with
+    /// [`crate::StoreError::TooBig`] before it runs.
+    pub max_rows_scanned: u64,
 }
 
 impl Default for StoreOptions {
@@ -34,9 +41,14 @@ impl Default for StoreOptions {
         StoreOptions {
             max_connections: 16,
             acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Some(Duration::from_secs(30)),
+            max_rows_scanned: DEFAULT_MAX_ROWS_SCANNED,
         }
     }
 }
+
+/// About 10 cameras for 3 weeks of 10-second results; a few seconds of SQLite.
+pub const DEFAULT_MAX_ROWS_SCANNED: u64 = 2_000_000;
 
 #[derive(Clone)]
 pub(crate) enum Pool {
@@ -60,6 +72,8 @@ pub(crate) use on_pool;
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// See [`StoreOptions::max_rows_scanned`].
+    pub(crate) max_rows_scanned: u64,
 }
 
 impl std::fmt::Debug for Store {
@@ -89,12 +103,19 @@ impl Store {
                 .await?;
             Ok(Store {
                 pool: Pool::Sqlite(pool),
+                max_rows_scanned: options.max_rows_scanned,
             })
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let statement_timeout_ms = options
+                .statement_timeout
+                .map_or(0, |t| t.as_millis().max(1));
             let connect = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
                 .application_name("footfall")
-                .options([("timezone", "UTC")]);
+                .options([
+                    ("timezone", "UTC".to_string()),
+                    ("statement_timeout", statement_timeout_ms.to_string()),
+                ]);
             let pool = PgPoolOptions::new()
                 .max_connections(options.max_connections)
                 .acquire_timeout(options.acquire_timeout)
@@ -102,6 +123,7 @@ impl Store {
                 .await?;
             Ok(Store {
                 pool: Pool::Postgres(pool),
+                max_rows_scanned: options.max_rows_scanned,
             })
         } else {
             Err(StoreError::InvalidUrl(
@@ -127,7 +149,22 @@ impl Store {
     /// Applies every pending migration; returns how many were applied.
     pub async fn migrate(&self) -> Result<usize> {
         let before = self.applied_migrations().await?;
-        on_pool!(self, |pool| self.migrator().run(pool).await)?;
+        match &self.pool {
+            Pool::Sqlite(pool) => self.migrator().run(pool).await?,
+            Pool::Postgres(pool) => {
+                // A migration may rewrite a big table: no statement timeout for it.
+                let mut conn = pool.acquire().await?;
+                sqlx::query("SET statement_timeout = 0")
+                    .execute(&mut *conn)
+                    .await?;
+                let outcome = self.migrator().run(&mut *conn).await;
+                // Back to the pool's setting before the connection is reused.
+                sqlx::query("RESET statement_timeout")
+                    .execute(&mut *conn)
+                    .await?;
+                outcome?
+            }
+        }
         let after = self.applied_migrations().await?;
         if self.backend() == Backend::Postgres {
             self.ensure_partitions(chrono::Utc::now(), crate::partitions::MONTHS_AHEAD)

@@ -295,6 +295,7 @@ impl Store {
         {
             self.hourly_fine_buckets(q.camera_id, from, q.to).await?
         } else {
+            self.check_raw_scan(q.camera_id, from, q.to).await?;
             self.minute_fine_buckets(q.camera_id, from, q.to).await?
         };
         let all = fold_buckets(&fine, q.bucket, &q.time_zone);
@@ -330,6 +331,43 @@ impl Store {
              GROUP BY hour_start ORDER BY hour_start"
         );
         self.fine_buckets(&sql, camera, from, to).await
+    }
+
+    /// Refuses ([`StoreError::TooBig`]) a query that would read more raw results than
+    /// [`crate::StoreOptions::max_rows_scanned`]. The count stops one past the bound, on
+    /// the (camera, timestamp) index, so asking costs at most the bound's index entries.
+    async fn check_raw_scan(
+        &self,
+        camera: Option<i64>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<()> {
+        let bound = self.max_rows_scanned;
+        let camera_filter = if camera.is_some() {
+            "camera_id = $3"
+        } else {
+            "$3 IS NULL"
+        };
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM counting_results WHERE {camera_filter} \
+             AND \"timestamp\" >= $1 AND \"timestamp\" < $2 LIMIT $4) AS scanned"
+        );
+        let limit = i64::try_from(bound.saturating_add(1)).unwrap_or(i64::MAX);
+        let rows: i64 = on_pool!(self, |pool| sqlx::query_scalar(&sql)
+            .bind(db_time(from))
+            .bind(db_time(to))
+            .bind(camera)
+            .bind(limit)
+            .fetch_one(pool)
+            .await)?;
+        if u64::try_from(rows).unwrap_or(0) > bound {
+            return Err(crate::StoreError::TooBig(format!(
+                "this query would read more than {bound} raw results (minute buckets, or a \
+                 time zone whose offset is not a whole hour, are computed from raw results); \
+                 narrow the range or choose one camera"
+            )));
+        }
+        Ok(())
     }
 
     async fn minute_fine_buckets(

@@ -719,3 +719,30 @@ async fn hourly_query_uses_the_index(backend: Backend) {
         ),
     }
 }
+
+/// PostgreSQL cancels a statement past `statement_timeout` (reported as such), while
+/// migrations run without the limit.
+#[tokio::test]
+async fn postgres_statements_time_out_but_migrations_do_not() {
+    let db = TestDb::new(Backend::Postgres).await;
+    let options = StoreOptions {
+        statement_timeout: Some(std::time::Duration::from_millis(300)),
+        ..Default::default()
+    };
+    let store = Store::connect(&db.url, &options).await.unwrap();
+    store.migrate().await.expect("migrations are exempt");
+    // Still limited after migrating (the migration connection went back reset).
+    for _ in 0..3 {
+        let err = store
+            .execute_admin("SELECT pg_sleep(2)")
+            .await
+            .expect_err("cancelled after 300 ms");
+        assert!(err.is_statement_timeout(), "{err}");
+        assert!(
+            err.is_transient(),
+            "a timeout is worth a retry for the writer"
+        );
+    }
+    store.execute_admin("SELECT pg_sleep(0.01)").await.unwrap();
+    store.close().await;
+}
