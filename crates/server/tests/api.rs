@@ -75,6 +75,7 @@ both_backends!(
     browser_session_keeps_the_refresh_token_in_an_http_only_cookie,
     refresh_token_reuse_revokes_the_session,
     lockout_is_identical_for_unknown_and_known_users,
+    a_stranger_cannot_lock_the_admin_out,
     password_reset_and_email_verification,
     role_matrix,
     camera_validation_names_each_field,
@@ -540,6 +541,64 @@ async fn lockout_is_identical_for_unknown_and_known_users(backend: Backend) {
             .iter()
             .all(|a| a.ip_address.as_deref() == Some("127.0.0.1"))
     );
+    s.stop().await;
+}
+
+async fn a_stranger_cannot_lock_the_admin_out(backend: Backend) {
+    captured_logs();
+    // Behind a proxy on loopback, so each request can come from its own address.
+    let s = TestServer::start_with(backend, |c| {
+        c.server.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    s.create_user("root", Role::Admin).await;
+    let login = |from: String, password: &'static str| {
+        let s = &s;
+        async move {
+            s.client
+                .post(format!("{}/api/v1/auth/login", s.url))
+                .header("x-forwarded-for", from)
+                .json(&json!({"login": "root", "password": password}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let office = || "198.51.100.1".to_string();
+    assert_eq!(login(office(), PASSWORD).await, StatusCode::OK);
+    // One stranger fails 5 times: locked out, from their address only.
+    for _ in 0..5 {
+        assert_eq!(
+            login("203.0.113.5".into(), "wrong-password-1").await,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login("203.0.113.5".into(), PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser is locked even with the right password"
+    );
+    assert_eq!(
+        login(office(), PASSWORD).await,
+        StatusCode::OK,
+        "the admin is not"
+    );
+    assert_eq!(
+        login("192.0.2.77".into(), PASSWORD).await,
+        StatusCode::OK,
+        "nor a new address of theirs"
+    );
+    // Guessing spread over 50 addresses locks the account for strangers, not for the
+    // addresses the admin has logged in from.
+    for i in 0..50 {
+        login(format!("203.0.113.{}", 100 + i), "wrong-password-1").await;
+    }
+    assert_eq!(
+        login("203.0.113.250".into(), PASSWORD).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(login(office(), PASSWORD).await, StatusCode::OK);
     s.stop().await;
 }
 

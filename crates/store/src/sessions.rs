@@ -164,6 +164,28 @@ impl Store {
         })?)
     }
 
+    /// Whether the user logged in from `ip` since `since` (a session was created from
+    /// there, whatever became of it): a known address, exempt from the account-wide
+    /// lockout that a stranger's guessing triggers.
+    pub async fn logged_in_from(
+        &self,
+        user_id: i64,
+        ip: &str,
+        since: DateTime<Utc>,
+    ) -> Result<bool> {
+        let found: Option<i64> = on_pool!(self, |pool| {
+            sqlx::query_scalar(
+            "SELECT id FROM user_sessions WHERE user_id = $1 AND ip_address = $2 AND created_at > $3 LIMIT 1"
+        )
+        .bind(user_id)
+        .bind(ip)
+        .bind(db_time(since))
+        .fetch_optional(pool)
+        .await
+        })?;
+        Ok(found.is_some())
+    }
+
     /// The user behind an access token's session id, if the session is still active and
     /// unexpired and the account is active. Role comes from the database, so a role change
     /// or deactivation takes effect on the next request, not when the token expires.

@@ -79,6 +79,26 @@ pub async fn new_user(state: &AppState, r: &RegisterRequest, role: Role) -> ApiR
     })
 }
 
+/// Failures of one login name from all addresses together that lock it for addresses
+/// it was never used from, as a multiple of `auth.lockout_threshold`.
+const ACCOUNT_WIDE_FACTOR: u32 = 10;
+
+/// Whether the caller's address logged into `user` within the last 90 days.
+async fn known_address(
+    state: &AppState,
+    user: Option<&footfall_store::User>,
+    meta: &RequestMeta,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<bool> {
+    match (user, meta.ip.as_deref()) {
+        (Some(user), Some(ip)) => Ok(state
+            .store
+            .logged_in_from(user.id, ip, now - Duration::days(90))
+            .await?),
+        _ => Ok(false),
+    }
+}
+
 fn client_key(meta: &RequestMeta) -> String {
     crate::auth::limit_key(meta.ip.as_deref())
 }
@@ -382,26 +402,31 @@ pub async fn login(
     if login.is_empty() || login.len() > 100 {
         return Err(ApiError::invalid("login", "must be a username or e-mail"));
     }
-    // Failures are counted per login name in memory for unknown names as well as known
-    // ones, so a lockout does not reveal whether an account exists.
+    // Failures are counted in memory per login name, for unknown names as well as known
+    // ones, so a lockout does not reveal whether an account exists. A lock holds for the
+    // address that failed (`auth.lockout_threshold` failures), not for the account: a
+    // stranger guessing `admin` cannot lock the real admin out. Guessing spread over many
+    // addresses (`ACCOUNT_WIDE_FACTOR` times the threshold) locks the account for every
+    // address it was never logged into from.
     let lock_window = Duration::seconds(auth.lockout_s);
+    let threshold = auth.lockout_threshold.max(1) as u32;
+    let address_key = format!("login-account:{login}@{}", client_key(&meta));
     let account_key = format!("login-account:{login}");
     let user = state.store.user_by_login(&login).await?;
-    let locked_in_db = user
-        .as_ref()
-        .and_then(|u| u.locked_until)
-        .filter(|t| *t > now);
-    let memory_failures = state.limiter.count(&account_key, lock_window, now);
-    if locked_in_db.is_some() || memory_failures >= auth.lockout_threshold as u32 {
-        // The in-memory window exists for known and unknown names alike, so its
-        // Retry-After does not tell them apart; the stored lock covers restarts.
-        let wait = if memory_failures >= auth.lockout_threshold as u32 {
-            state.limiter.seconds_left(&account_key, lock_window, now)
-        } else {
-            locked_in_db
-                .map(|t| (t - now).num_seconds().max(1) as u64)
-                .unwrap_or(1)
-        };
+    let locked_key = if state.limiter.count(&address_key, lock_window, now) >= threshold {
+        Some(&address_key)
+    } else if state.limiter.count(&account_key, lock_window, now)
+        >= threshold.saturating_mul(ACCOUNT_WIDE_FACTOR)
+        && !known_address(&state, user.as_ref(), &meta, now).await?
+    {
+        Some(&account_key)
+    } else {
+        None
+    };
+    if let Some(locked_key) = locked_key {
+        // The windows exist for known and unknown names alike, so Retry-After does not
+        // tell them apart.
+        let wait = state.limiter.seconds_left(locked_key, lock_window, now);
         state
             .audit(
                 meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None)
@@ -424,6 +449,7 @@ pub async fn login(
             .metrics
             .logins_failed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        state.limiter.hit(&address_key, lock_window, now);
         state.limiter.hit(&account_key, lock_window, now);
         if let Some(id) = known_id {
             state
@@ -468,7 +494,7 @@ pub async fn login(
             "e-mail address not verified: open the link mailed to you (a new one was sent)",
         ));
     }
-    state.limiter.reset(&account_key);
+    state.limiter.reset(&address_key);
     state.store.record_login_success(user.id, now).await?;
     let response = start_session(&state, &user, &meta, now).await?;
     state
