@@ -457,10 +457,11 @@ async fn restarting_the_server_mid_visit_loses_and_duplicates_nothing() {
         "restarting with one person at the table: {entered:?} {left:?}"
     );
     let saved = s.data_dir.path().join(format!("engines/camera-{id}.json"));
+    let restarted_at = chrono::Utc::now();
     s.restart().await;
-    // Saved at shutdown, taken up (and removed) by the new server's camera.
+    // Saved at shutdown, resumed and checkpointed again by the new server's camera.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while saved.exists() {
+    while checkpoint_time(&saved).is_none_or(|t| t < restarted_at) {
         assert!(
             Instant::now() < deadline,
             "the new server did not resume the engine"
@@ -516,6 +517,12 @@ async fn restarting_the_server_mid_visit_loses_and_duplicates_nothing() {
         "the stay across the restart: {dwell_of_spanning:?}"
     );
     s.stop().await;
+}
+
+/// When the engine checkpoint in `file` was taken, if there is one.
+fn checkpoint_time(file: &std::path::Path) -> Option<chrono::DateTime<chrono::Utc>> {
+    let saved: Value = serde_json::from_slice(&std::fs::read(file).ok()?).ok()?;
+    saved["saved_at"].as_str()?.parse().ok()
 }
 
 /// Rows stored for camera `id` (raw results, the last hour).

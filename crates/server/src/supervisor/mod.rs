@@ -336,11 +336,12 @@ impl Supervisor {
     /// everything sent before, and forgets the camera's saved engine and live state.
     async fn retire(&mut self, id: i64) {
         self.stop_camera(id).await;
-        let _ = std::fs::remove_file(self.engine_file(id));
         let (drained, wait) = tokio::sync::oneshot::channel();
         if self.out.send(Output::Drained(drained)).await.is_ok() {
             let _ = wait.await;
         }
+        // After the drain: the writer has written the camera's last checkpoint by now.
+        let _ = std::fs::remove_file(self.engine_file(id));
         self.state.live.forget(id);
         tracing::info!(camera_id = id, "camera retired");
     }

@@ -7,12 +7,17 @@
 //! Reconnection waits back off exponentially (1 s doubling to `max_backoff`, with up to
 //! 25 % jitter so many cameras of one failed switch do not retry in lock-step).
 //!
-//! The engine also outlives the thread: when the camera stops (server shutdown, or a
-//! configuration change that restarts it) its state is saved to `state_file`, and the
-//! next start resumes from it. A gap of up to `resume_window` is bridged (people who
-//! stood still keep their tracks, so nobody inside a zone is counted entering twice);
-//! after a longer gap the old tracks age out and their stays close when they were last
-//! seen. Either way every enter has its exit, and no event is made twice.
+//! The engine also outlives the thread, and the process: it is checkpointed to
+//! `state_file` when the camera starts, at the end of every result interval and when it
+//! stops, and the next start resumes from it. A checkpoint goes through the writer like
+//! the rows, which writes it only once every row sent before it is stored (or spilled),
+//! and before any row sent after it: the file always matches what the database holds,
+//! so after a crash (`kill -9`) the engine resumes exactly where the stored events end
+//! (what happened since the last checkpoint, at most one result interval, is lost,
+//! events and engine alike, never counted twice). A gap of up to `resume_window` is
+//! bridged (people who stood still keep their tracks, so nobody inside a zone is counted
+//! entering twice); after a longer gap the old tracks age out and their stays close when
+//! they were last seen. Either way every enter has its exit, and no event is made twice.
 //!
 //! Inference runs on the node's shared [`DetectorPool`]; while the camera waits for its
 //! turn, frames that arrive are dropped at the source and counted (a `frames_dropped`
@@ -57,6 +62,13 @@ pub enum Output {
     /// Not from a camera: answered by the writer once everything sent before it is
     /// stored or spilled (see `Supervisor::drain`).
     Drained(tokio::sync::oneshot::Sender<()>),
+    /// The camera's engine as of the rows sent before it: written to `file` (atomically)
+    /// once those rows are stored or spilled, before any later row is.
+    Checkpoint {
+        camera_id: i64,
+        file: PathBuf,
+        saved: Vec<u8>,
+    },
 }
 
 /// What a live count update carries.
@@ -117,7 +129,7 @@ impl LiveCounts {
     }
 }
 
-/// An engine saved when its camera stopped, resumed by the next start.
+/// A camera's engine checkpoint, resumed by the next start.
 #[derive(Serialize, Deserialize)]
 struct SavedEngine {
     camera_id: i64,
@@ -366,6 +378,29 @@ impl Run<'_> {
         self.send(Output::Result(row)) && self.live(0, 0, None)
     }
 
+    /// Checkpoints the engine (see the module comment); false when the writer is gone.
+    fn checkpoint(&self, engine: &Engine) -> bool {
+        let Some(file) = &self.spec.state_file else {
+            return true;
+        };
+        let saved = SavedEngine {
+            camera_id: self.spec.camera_id,
+            saved_at: Utc::now(),
+            state: engine.state(),
+        };
+        match serde_json::to_vec(&saved) {
+            Ok(saved) => self.send(Output::Checkpoint {
+                camera_id: self.spec.camera_id,
+                file: file.clone(),
+                saved,
+            }),
+            Err(e) => {
+                tracing::warn!(camera_id = self.spec.camera_id, error = %e, "engine checkpoint not encoded");
+                true
+            }
+        }
+    }
+
     /// Waits `delay` unless stopped; false when stopped.
     fn sleep(&self, delay: Duration) -> bool {
         let until = Instant::now() + delay;
@@ -422,7 +457,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
     let saved = spec
         .state_file
         .as_deref()
-        .and_then(|f| take_saved(f, spec.camera_id));
+        .and_then(|f| read_saved(f, spec.camera_id));
     // Where the stream stopped last time, and how long ago: bridged like a reconnection.
     let mut last_pts: Option<f64> = None;
     let mut disconnected_at: Option<Instant> = None;
@@ -453,6 +488,11 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             return;
         }
     };
+    // At once: a crash before the first interval ends must resume from this state (a
+    // new configuration, the bridged gap), not from what a previous run left.
+    if !run.checkpoint(&engine) {
+        return;
+    }
     let clock = MonotonicClock::new();
     let counting = Arc::new(spec.counting.clone());
     let mut backoff = Duration::from_secs(1);
@@ -580,7 +620,11 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
             {
                 return;
             }
+            let results_before = run.results_sent;
             if !run.events(&report.events, frame.pts, Utc::now()) || !run.maybe_result(false) {
+                return;
+            }
+            if run.results_sent != results_before && !run.checkpoint(&engine) {
                 return;
             }
             // Done with the frame: it becomes the camera's latest (moved, not copied).
@@ -607,6 +651,7 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
                     let now = Utc::now();
                     run.events(&tail, last_pts.unwrap_or(0.0), now);
                     run.maybe_result(true);
+                    run.checkpoint(&engine);
                     run.status(CameraStatus::Offline, Some("end of file".into()));
                     return;
                 }
@@ -627,19 +672,14 @@ pub fn run_camera(spec: CameraSpec, stop: Arc<AtomicBool>, out: Sender<Output>) 
         backoff = (backoff * 2).min(spec.max_backoff);
     }
     run.maybe_result(true);
-    if let Some(file) = &spec.state_file {
-        save_engine(file, spec.camera_id, engine.state());
-    }
+    run.checkpoint(&engine);
     run.status(CameraStatus::Offline, Some("stopped".into()));
 }
 
-/// Reads and removes the engine saved at the camera's last stop (removed so that a crash
-/// later never resumes from a state older than what was stored since).
-fn take_saved(file: &std::path::Path, camera_id: i64) -> Option<SavedEngine> {
+/// The camera's latest engine checkpoint, if there is a readable one of this camera.
+/// It stays in place: the camera checkpoints again as soon as it starts.
+fn read_saved(file: &std::path::Path, camera_id: i64) -> Option<SavedEngine> {
     let bytes = std::fs::read(file).ok()?;
-    if let Err(e) = std::fs::remove_file(file) {
-        tracing::warn!(camera_id, error = %e, file = %file.display(), "saved engine not removed");
-    }
     match serde_json::from_slice::<SavedEngine>(&bytes) {
         Ok(saved) if saved.camera_id == camera_id => Some(saved),
         Ok(_) => None,
@@ -650,27 +690,18 @@ fn take_saved(file: &std::path::Path, camera_id: i64) -> Option<SavedEngine> {
     }
 }
 
-/// Writes the engine atomically (temporary file, fsync, rename).
-fn save_engine(file: &std::path::Path, camera_id: i64, state: EngineState) {
-    let saved = SavedEngine {
-        camera_id,
-        saved_at: Utc::now(),
-        state,
-    };
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        if let Some(dir) = file.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = file.with_extension("tmp");
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&serde_json::to_vec(&saved).map_err(std::io::Error::other)?)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, file)
-    };
-    if let Err(e) = write() {
-        tracing::warn!(camera_id, error = %e, file = %file.display(), "engine not saved; the next start begins afresh");
+/// Writes a checkpoint atomically (temporary file, fsync, rename): a crash leaves the
+/// old checkpoint or the new one, never half of one.
+pub fn write_checkpoint(file: &std::path::Path, saved: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
     }
+    let tmp = file.with_extension("tmp");
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(saved)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, file)
 }
 
 /// A cheap fingerprint of a frame's pixels (every 7th byte, so it costs ~50 us at
@@ -703,20 +734,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn saved_engine_is_taken_once_and_only_by_its_camera() {
+    fn a_checkpoint_is_resumed_only_by_its_camera() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("engines/camera-7.json");
         let engine = Engine::new(EngineConfig::default()).unwrap();
-        save_engine(&file, 7, engine.state());
-        assert!(take_saved(&file, 8).is_none(), "another camera's state");
-        assert!(!file.exists(), "removed once read");
-        save_engine(&file, 7, engine.state());
-        let saved = take_saved(&file, 7).expect("resumable");
-        assert!((Utc::now() - saved.saved_at).num_seconds() < 5);
-        assert!(take_saved(&file, 7).is_none(), "taken only once");
+        let saved = |camera_id| {
+            serde_json::to_vec(&SavedEngine {
+                camera_id,
+                saved_at: Utc::now(),
+                state: engine.state(),
+            })
+            .unwrap()
+        };
+        write_checkpoint(&file, &saved(7)).unwrap();
+        assert!(read_saved(&file, 8).is_none(), "another camera's state");
+        let resumed = read_saved(&file, 7).expect("resumable");
+        assert!((Utc::now() - resumed.saved_at).num_seconds() < 5);
+        assert!(file.exists(), "kept until the next checkpoint replaces it");
+        assert!(!file.with_extension("tmp").exists(), "renamed into place");
         std::fs::write(&file, b"{not json").unwrap();
-        assert!(take_saved(&file, 7).is_none(), "unreadable: start afresh");
-        assert!(!file.exists());
+        assert!(read_saved(&file, 7).is_none(), "unreadable: start afresh");
     }
 
     #[test]

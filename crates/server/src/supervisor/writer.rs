@@ -156,6 +156,15 @@ impl Writer {
                         self.flush(&mut batch).await;
                         self.status(camera_id, status, reason).await;
                     }
+                    Some(Output::Checkpoint { camera_id, file, saved }) => {
+                        // The rows before it are in `batch`, none after it: store them,
+                        // then the checkpoint, so the file matches the database.
+                        self.flush(&mut batch).await;
+                        if let Err(e) = super::runner::write_checkpoint(&file, &saved) {
+                            tracing::warn!(camera_id, error = %e, file = %file.display(),
+                                "engine checkpoint not written; a crash now would resume from the previous one");
+                        }
+                    }
                     Some(Output::Drained(done)) => {
                         // Everything sent before this is stored (or spilled) now.
                         self.flush(&mut batch).await;
