@@ -45,9 +45,42 @@ impl SourceKind {
 }
 
 /// Query parameters whose values are secrets (cameras that take `?password=` or
-/// `?token=`), masked like passwords.
+/// `?token=`, signed URLs of cloud relays), masked like passwords. Compared without
+/// regard to case.
 pub const SECRET_QUERY_PARAMS: &[&str] = &[
-    "password", "pass", "pwd", "passwd", "token", "key", "apikey", "api_key", "auth", "secret",
+    "password",
+    "pass",
+    "pwd",
+    "passwd",
+    "pw",
+    "passphrase",
+    "token",
+    "access_token",
+    "accesstoken",
+    "refresh_token",
+    "id_token",
+    "auth",
+    "authorization",
+    "auth_token",
+    "key",
+    "apikey",
+    "api_key",
+    "api-key",
+    "private_key",
+    "secret",
+    "client_secret",
+    "sig",
+    "signature",
+    "session",
+    "sessionid",
+    "session_id",
+    "credential",
+    "credentials",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+    "x-goog-signature",
+    "x-goog-credential",
 ];
 
 /// `rtsp://user:secret@host/path?token=t` -> `rtsp://user:***@host/path?token=***`;
@@ -140,6 +173,13 @@ mod tests {
             "rtsp://cam/x?token="
         );
         assert_eq!(mask_credentials("/videos/a@b.mp4"), "/videos/a@b.mp4");
+        for name in ["access_token", "pw", "key", "sig", "auth", "X-Amz-Signature", "Session"] {
+            assert_eq!(
+                mask_credentials(&format!("https://relay/cam.m3u8?res=1&{name}=s3cr3t")),
+                format!("https://relay/cam.m3u8?res=1&{name}=***"),
+                "{name}"
+            );
+        }
         assert_eq!(
             mask_credentials("rtsp://a:p@ss@host/s"),
             "rtsp://a:***@host/s"
