@@ -138,8 +138,11 @@ pub fn mask_credentials_in_text(text: &str) -> String {
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
             .map_or(0, |i| i + 1);
         out.push_str(&rest[..scheme_start]);
+        // A URL ends at whitespace or a double quote, not at a single quote: a password
+        // may hold one (RFC 3986 allows it unencoded), and stopping there would print
+        // the rest of the password. A closing quote just stays in the masked tail.
         let url_end = rest[pos..]
-            .find(|c: char| c.is_whitespace() || c == '\'' || c == '"')
+            .find(|c: char| c.is_whitespace() || c == '"')
             .map_or(rest.len(), |i| pos + i);
         out.push_str(&mask_credentials(&rest[scheme_start..url_end]));
         rest = &rest[url_end..];
@@ -173,7 +176,15 @@ mod tests {
             "rtsp://cam/x?token="
         );
         assert_eq!(mask_credentials("/videos/a@b.mp4"), "/videos/a@b.mp4");
-        for name in ["access_token", "pw", "key", "sig", "auth", "X-Amz-Signature", "Session"] {
+        for name in [
+            "access_token",
+            "pw",
+            "key",
+            "sig",
+            "auth",
+            "X-Amz-Signature",
+            "Session",
+        ] {
             assert_eq!(
                 mask_credentials(&format!("https://relay/cam.m3u8?res=1&{name}=s3cr3t")),
                 format!("https://relay/cam.m3u8?res=1&{name}=***"),
@@ -195,6 +206,10 @@ mod tests {
             "[rtsp @ 0x1] rtsp://a:***@h:554/x: Connection refused, see 'http://u:***@y/z'"
         );
         assert_eq!(mask_credentials_in_text("no urls here"), "no urls here");
+        assert_eq!(
+            mask_credentials_in_text("failed: 'rtsp://a:it's@cam/x' (401)"),
+            "failed: 'rtsp://a:***@cam/x' (401)"
+        );
     }
 
     #[test]

@@ -173,4 +173,36 @@ mod tests {
         assert!(err.to_string().contains("positive integer"), "{err}");
         assert!(parse_mot_detections("1,2,3\n").is_err());
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 256, ..Default::default() })]
+
+        #[test]
+        fn no_detections_file_makes_the_parser_panic(text in "[0-9,.\\-e \n]{0,200}") {
+            let _ = parse_mot_detections(&text);
+        }
+
+        #[test]
+        fn every_valid_line_lands_in_its_frame(
+            rows in proptest::collection::vec(
+                // Whole pixels (as MOT files have): exact in f32 and f64 alike.
+                (1u32..300, 0u16..1920, 0u16..1080, 1u16..400, 1u16..400, 0u8..=100),
+                1..40,
+            ),
+        ) {
+            let text: String = rows
+                .iter()
+                .map(|(f, x, y, w, h, c)| format!("{f},-1,{x},{y},{w},{h},{}.{:02},-1,-1,-1\n", c / 100, c % 100))
+                .collect();
+            let frames = parse_mot_detections(&text).unwrap();
+            let last = rows.iter().map(|r| r.0).max().unwrap() as usize;
+            proptest::prop_assert_eq!(frames.len(), last);
+            for (f, x, y, w, h, _) in &rows {
+                let bbox = BBox::from_xywh(f32::from(*x), f32::from(*y), f32::from(*w), f32::from(*h));
+                proptest::prop_assert!(frames[*f as usize - 1].iter().any(|d| d.bbox == bbox));
+            }
+            let total: usize = frames.iter().map(Vec::len).sum();
+            proptest::prop_assert_eq!(total, rows.len());
+        }
+    }
 }
