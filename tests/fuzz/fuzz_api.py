@@ -115,6 +115,12 @@ class Tally:
     known: int = 0
 
 
+def st_config() -> schemathesis.Config:
+    # Not discovered from a schemathesis.toml; reproductions show the real bodies (the
+    # callers' tokens are replaced by $TOKEN in the curl commands instead).
+    return schemathesis.Config.from_dict({"output": {"sanitization": {"enabled": False}}})
+
+
 def log(msg: str) -> None:
     print(msg, flush=True)
 
@@ -376,7 +382,7 @@ def fuzz_rest(
             except requests.RequestException as e:
                 tally.failures.append(
                     Failure(backend, caller, op.label, "request", None, f"{type(e).__name__}: {e}",
-                            case.as_curl_command(headers=headers, base_url=base))
+                            curl(case, headers, base))
                 )
                 return
             try:
@@ -391,7 +397,7 @@ def fuzz_rest(
                     ],
                     headers=headers,
                 )
-            except Exception as group:  # FailureGroup, or a single check's AssertionError
+            except (AssertionError, BaseExceptionGroup) as group:  # FailureGroup, or one check's
                 failures = getattr(group, "exceptions", [group])
                 for f in failures:
                     check = _check_name(f)
@@ -411,7 +417,7 @@ def fuzz_rest(
                             response.status_code,
                             f"{getattr(f, 'title', '')}: {getattr(f, 'message', str(f))}".strip(": ")
                             + f"\n    response: {response.status_code} {response.text[:300]!r}",
-                            case.as_curl_command(headers=headers, base_url=base),
+                            curl(case, headers, base),
                         )
                     )
 
@@ -427,6 +433,15 @@ def fuzz_rest(
                 if "negative" not in str(e).lower() and mode == GenerationMode.POSITIVE:
                     tally.failures.append(Failure(backend, caller, op.label, "generation", None, repr(e), ""))
     return tally
+
+
+def curl(case, headers: dict[str, str], base: str) -> str:
+    """The case as a curl command against $BASE, credentials as $TOKEN / $API_KEY."""
+    text = case.as_curl_command(headers=headers, base_url=base).replace(base, "$BASE")
+    for name, value in headers.items():
+        placeholder = "$API_KEY" if name == "X-Api-Key" else "Bearer $TOKEN"
+        text = text.replace(value, placeholder)
+    return text
 
 
 def _check_name(failure: BaseException) -> str:
@@ -449,7 +464,7 @@ def fuzz_graphql(backend: str, api: Api, token: str, examples: int, seed: int | 
     # The standard introspection query nests deeper than the server allows (graphql.rs
     # MAX_DEPTH 6: "Query is nested too deep"), so the schema is read type by type.
     sdl = graphql_sdl(api, token)
-    schema = schemathesis.graphql.from_file(sdl, config=schemathesis.Config())
+    schema = schemathesis.graphql.from_file(sdl, config=st_config())
     session = requests.Session()
     for result in schema.get_all_operations():
         op = result.ok()
@@ -495,38 +510,67 @@ def fuzz_graphql(backend: str, api: Api, token: str, examples: int, seed: int | 
     return tally
 
 
-_TYPE_REF = "kind name ofType { kind name ofType { kind name ofType { kind name } } }"
+# Introspection is read one type at a time and only three type wrappers deep: the server
+# refuses queries nested deeper than graphql.rs MAX_DEPTH (6), the standard introspection
+# query included ("Query is nested too deep").
+_REF3 = "kind name ofType { kind name ofType { kind name } }"
+_REF2 = "kind name ofType { kind name }"
 _TYPE_QUERY = (
     "query($n: String!) { __type(name: $n) { kind name "
-    "fields { name args { name type { " + _TYPE_REF + " } } type { " + _TYPE_REF + " } } "
-    "inputFields { name type { " + _TYPE_REF + " } } enumValues { name } } }"
+    "fields { name args { name type { " + _REF2 + " } } type { " + _REF3 + " } } "
+    "inputFields { name type { " + _REF3 + " } } enumValues { name } } }"
 )
 _BUILTIN_SCALARS = {"Int", "Float", "String", "Boolean", "ID"}
+_PLACEHOLDER = {"Int": "1", "Float": "1.0", "String": '"x"', "Boolean": "true", "ID": '"1"'}
 
 
 def graphql_sdl(api: Api, token: str) -> str:
-    """SDL of the schema reachable from Query, introspected one type at a time (each
-    query stays within the server's depth limit)."""
+    """SDL of the schema reachable from Query. A type nested deeper than three wrappers
+    (e.g. `[CameraNode!]!`) is named by the server's own validation error for a probe
+    selection under that field."""
 
-    def ref(t: dict) -> tuple[str, str]:
+    def gql(query: str, variables: dict | None = None) -> dict:
+        return api.ok("POST", "/api/graphql", token, json={"query": query, "variables": variables or {}})
+
+    def ref(t: dict | None, probe) -> tuple[str, str]:
+        if t is None:  # wrappers ran out before the name: ask the server
+            name = probe()
+            return name, name
         if t["kind"] == "NON_NULL":
-            inner, name = ref(t["ofType"])
+            inner, name = ref(t.get("ofType"), probe)
             return inner + "!", name
         if t["kind"] == "LIST":
-            inner, name = ref(t["ofType"])
+            inner, name = ref(t.get("ofType"), probe)
             return "[" + inner + "]", name
         return t["name"], t["name"]
 
-    out, todo, done = [], ["Query"], set()
+    def probe_for(wrap, field: dict):
+        def probe() -> str:
+            args = [
+                f"{a['name']}: {_PLACEHOLDER.get(a['type']['ofType']['name'], '1')}"
+                for a in field.get("args") or []
+                if a["type"]["kind"] == "NON_NULL" and a["type"]["ofType"]["kind"] == "SCALAR"
+            ]
+            sel = field["name"] + (f"({', '.join(args)})" if args else "") + " { __fuzzProbe }"
+            errors = " ".join(e.get("message", "") for e in gql(wrap(sel)).get("errors") or [])
+            m = re.search(r'on type "(\w+)"', errors) or re.search(r'type "[\[\]!]*(\w+)[\[\]!]*" has no subfields', errors)
+            if not m:
+                raise SystemExit(f"graphql: cannot name the type of {field['name']}: {errors}")
+            return m.group(1)
+
+        return probe
+
+    out: list[str] = []
+    todo: list[tuple[str, object]] = [("Query", lambda sel: "{ " + sel + " }")]
+    done: set[str] = set()
     while todo:
-        name = todo.pop()
+        name, wrap = todo.pop(0)
         if name in done or name in _BUILTIN_SCALARS:
             continue
         done.add(name)
-        r = api.ok("POST", "/api/graphql", token, json={"query": _TYPE_QUERY, "variables": {"n": name}})
-        t = (r.get("data") or {}).get("__type")
+        t = (gql(_TYPE_QUERY, {"n": name}).get("data") or {}).get("__type")
         if t is None:
-            raise SystemExit(f"graphql introspection of {name} failed: {r}")
+            raise SystemExit(f"graphql introspection of {name} failed")
         if t["kind"] == "SCALAR":
             out.append(f"scalar {name}")
         elif t["kind"] == "ENUM":
@@ -536,11 +580,20 @@ def graphql_sdl(api: Api, token: str) -> str:
             for f in t["fields"] or t["inputFields"] or []:
                 args = []
                 for a in f.get("args") or []:
-                    text, inner = ref(a["type"])
-                    todo.append(inner)
+                    text, inner = ref(a["type"], lambda: sys.exit(f"graphql: argument {a['name']} nests too deep"))
+                    todo.append((inner, None))
                     args.append(f"{a['name']}: {text}")
-                text, inner = ref(f["type"])
-                todo.append(inner)
+                text, inner = ref(f["type"], probe_for(wrap, f))
+                if t["kind"] == "OBJECT":
+                    req = [
+                        f"{a['name']}: {_PLACEHOLDER.get(a['type']['ofType']['name'], '1')}"
+                        for a in f.get("args") or []
+                        if a["type"]["kind"] == "NON_NULL" and a["type"]["ofType"]["kind"] == "SCALAR"
+                    ]
+                    head = f["name"] + (f"({', '.join(req)})" if req else "")
+                    todo.append((inner, (lambda w, h: lambda sel: w(h + " { " + sel + " }"))(wrap, head)))
+                else:
+                    todo.append((inner, None))
                 lines.append(f"  {f['name']}" + (f"({', '.join(args)})" if args else "") + f": {text}")
             keyword = "type" if t["kind"] == "OBJECT" else "input"
             out.append(f"{keyword} {name} {{\n" + "\n".join(lines) + "\n}")
@@ -588,7 +641,7 @@ def run_backend(backend: str, args, binary: str) -> list[Failure]:
         api = Api(server.base)
         fx = setup(api)
         spec = api.ok("GET", "/api/openapi.json")
-        schema = schemathesis.openapi.from_dict(spec, config=schemathesis.Config())
+        schema = schemathesis.openapi.from_dict(spec, config=st_config())
         setup_s = time.monotonic() - started
 
         t = time.monotonic()

@@ -644,3 +644,91 @@ async fn deleting_a_running_camera_keeps_every_other_camera_stored() {
     }
     s.stop().await;
 }
+
+/// Issue 10, faults: the camera's ffmpeg process is killed (out of memory, an operator,
+/// a crash). The camera reconnects by itself, keeps storing, and no result or event is
+/// stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_ffmpeg_is_replaced_and_nothing_is_stored_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    // A name no other test's ffmpeg has, to find (and kill) only this camera's process.
+    let clip = dir.path().join("ffmpeg-kill-target.mp4");
+    cut_video(30.0, 6.0, 1.0, &clip);
+    let s = TestServer::start_with(Backend::Sqlite, |c| {
+        c.live.enabled = true;
+        c.live.model = model();
+        c.live.result_interval_s = 1;
+        c.live.max_backoff_s = 1;
+        c.cameras.allowed_schemes.push("file".into());
+    })
+    .await;
+    let user = s.token("uma", Role::User).await;
+    let camera = json!({"name": "Door", "stream_url": format!("file://{}", clip.display()),
+                        "settings": {"detector_fps": 2, "loop_file": true}});
+    let (status, body) = s
+        .call(Method::POST, "/api/v1/cameras", Some(&user), Some(camera))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    results_grow(&s, id, 2).await;
+    let ffmpeg = || -> Vec<String> {
+        let out = std::process::Command::new("pgrep")
+            .args(["-f", "ffmpeg.*ffmpeg-kill-target"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect()
+    };
+    let killed = ffmpeg();
+    assert_eq!(killed.len(), 1, "one ffmpeg for the camera: {killed:?}");
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-KILL", &killed[0]])
+            .status()
+            .unwrap()
+            .success()
+    );
+    // A new ffmpeg, and the camera stores again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = ffmpeg();
+        if !now.is_empty() && now != killed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no new ffmpeg: {now:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let before = stored_results(&s, id).await;
+    results_grow(&s, id, before + 2).await;
+    let statuses: Vec<String> = stored_events(&s, &user, id, "status_change")
+        .await
+        .iter()
+        .map(|e| e["event_data"]["status"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert!(
+        statuses.iter().any(|s| s == "reconnecting" || s == "error"),
+        "the loss shows in the history: {statuses:?}"
+    );
+    // Nothing twice: every stored event id is unique.
+    let (_, events) = s
+        .call(
+            Method::GET,
+            &format!("/api/v1/events?camera_id={id}&limit=1000"),
+            Some(&user),
+            None,
+        )
+        .await;
+    let mut ids: Vec<String> = events
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event_data"]["id"].as_str().map(String::from))
+        .collect();
+    let all = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), all, "an event stored twice");
+    s.stop().await;
+}

@@ -373,3 +373,100 @@ fn spill_lines(path: &Path) -> usize {
         .map(|s| s.lines().count())
         .unwrap_or(0)
 }
+
+/// Issue 10, faults: the database is down and the spill file cannot be written. Nothing
+/// can be kept: the loss is counted (`footfall_rows_lost_total`), logged, and the
+/// camera's live status turns `error` with the reason until rows are kept again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unwritable_spill_file_is_reported_not_silent() {
+    let pg = PrivatePostgres::start();
+    let options = StoreOptions {
+        max_connections: 4,
+        acquire_timeout: Duration::from_secs(2),
+        ..Default::default()
+    };
+    let store = Store::connect(&pg.url(), &options).await.unwrap();
+    store.migrate().await.unwrap();
+    let camera = store
+        .create_camera(&camera_write("door"), Utc::now())
+        .await
+        .unwrap()
+        .id;
+    let data = tempfile::tempdir().unwrap();
+    let state = writer_state(&store, data.path()).await;
+    // A spill "directory" that is a file: no process, root included, can write there.
+    let blocker = data.path().join("not-a-directory");
+    std::fs::write(&blocker, b"").unwrap();
+    let spill = blocker.join("spill.jsonl");
+    let (tx, rx) = tokio::sync::mpsc::channel(1000);
+    let writer = tokio::spawn(
+        Writer::new(state.clone(), spill.clone(), data.path().join("dead.jsonl")).run(rx),
+    );
+    tx.send(Output::Status {
+        camera_id: camera,
+        status: footfall_store::CameraStatus::Online,
+        reason: None,
+    })
+    .await
+    .unwrap();
+    tx.send(result(camera, 1)).await.unwrap();
+    wait_for("the first result", Duration::from_secs(10), async || {
+        stored(&store, camera).await == 1
+    })
+    .await;
+    let live_status = |state: &AppState| {
+        state
+            .live
+            .cameras()
+            .into_iter()
+            .find(|c| c.camera_id == camera)
+            .map(|c| serde_json::to_value(&c).unwrap())
+            .unwrap_or_default()
+    };
+
+    pg.down();
+    for n in 2..=4 {
+        tx.send(result(camera, n)).await.unwrap();
+    }
+    let lost = || {
+        state
+            .metrics
+            .rows_lost
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    wait_for(
+        "the loss to be counted",
+        Duration::from_secs(30),
+        async || lost() >= 3,
+    )
+    .await;
+    let now = live_status(&state);
+    assert_eq!(now["status"], "error", "{now}");
+    let reason = now["status_reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("being lost") && reason.contains("spill file"),
+        "{now}"
+    );
+    assert!(
+        state
+            .metrics
+            .render(&store)
+            .contains("footfall_rows_lost_total 3")
+    );
+
+    // The database is back: rows are kept again and the camera's own status returns.
+    pg.up();
+    tx.send(result(camera, 5)).await.unwrap();
+    wait_for("rows kept again", Duration::from_secs(30), async || {
+        stored(&store, camera).await == 2
+    })
+    .await;
+    wait_for(
+        "the camera's status restored",
+        Duration::from_secs(10),
+        async || live_status(&state)["status"] == "online",
+    )
+    .await;
+    drop(tx);
+    writer.await.unwrap();
+}

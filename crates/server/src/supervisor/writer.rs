@@ -118,6 +118,12 @@ pub struct Writer {
     state: AppState,
     spill: PathBuf,
     dead_letter: PathBuf,
+    /// Each camera's latest status as the writer passed it on, to restore once rows of
+    /// the camera are no longer being lost.
+    statuses: std::sync::Mutex<std::collections::HashMap<i64, (CameraStatus, Option<String>)>>,
+    /// Cameras whose rows are being lost (database unavailable, spill file unwritable):
+    /// their live status says so until a batch is kept again.
+    losing: std::sync::Mutex<std::collections::BTreeSet<i64>>,
 }
 
 impl Writer {
@@ -126,6 +132,8 @@ impl Writer {
             state,
             spill,
             dead_letter,
+            statuses: Default::default(),
+            losing: Default::default(),
         }
     }
 
@@ -207,14 +215,57 @@ impl Writer {
             taken
         } else {
             match self.store(taken).await {
-                Stored::Done => return,
+                Stored::Done => {
+                    self.stopped_losing();
+                    return;
+                }
                 Stored::Retry(left) => left,
             }
         };
-        self.spill_batch(&left);
+        if self.spill_batch(&left) {
+            self.stopped_losing();
+        }
     }
 
-    fn spill_batch(&self, batch: &Batch) {
+    /// The cameras of a lost batch turn `error` on the live view (the database is down:
+    /// nothing can be stored), with the reason, so an operator sees it at once.
+    fn losing_rows(&self, batch: &Batch, why: &str) {
+        let cameras: std::collections::BTreeSet<i64> = (batch.results.iter().map(|r| r.camera_id))
+            .chain(batch.events.iter().map(|e| e.camera_id))
+            .collect();
+        let mut losing = self.losing.lock().unwrap_or_else(|p| p.into_inner());
+        for camera_id in cameras {
+            if losing.insert(camera_id) {
+                self.state.live.publish(
+                    crate::live::Kind::CameraStatus,
+                    Some(camera_id),
+                    self.state.clock.now(),
+                    serde_json::json!({"status": CameraStatus::Error, "reason": why}),
+                );
+            }
+        }
+    }
+
+    /// Rows are kept again: cameras that were losing rows get their own status back.
+    fn stopped_losing(&self) {
+        let recovered = std::mem::take(&mut *self.losing.lock().unwrap_or_else(|p| p.into_inner()));
+        let statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        for camera_id in recovered {
+            let (status, reason) = statuses
+                .get(&camera_id)
+                .cloned()
+                .unwrap_or((CameraStatus::Online, None));
+            self.state.live.publish(
+                crate::live::Kind::CameraStatus,
+                Some(camera_id),
+                self.state.clock.now(),
+                serde_json::json!({"status": status, "reason": reason}),
+            );
+        }
+    }
+
+    /// Appends the batch to the spill file; false when it could not (the rows are lost).
+    fn spill_batch(&self, batch: &Batch) -> bool {
         let metrics = &self.state.metrics;
         match append_line(&self.spill, batch) {
             Ok(()) => {
@@ -226,6 +277,7 @@ impl Writer {
                     events = batch.events.len(),
                     "database unavailable; batch spilled"
                 );
+                true
             }
             Err(e) => {
                 // Nothing more can be done; say exactly what is lost, where an operator
@@ -235,6 +287,14 @@ impl Writer {
                     .fetch_add(batch.len() as u64, Ordering::Relaxed);
                 tracing::error!(error = %e, results = batch.results.len(), events = batch.events.len(),
                     spill = %self.spill.display(), "batch lost: database unavailable and spill file not writable");
+                self.losing_rows(
+                    batch,
+                    &format!(
+                        "counts are being lost: the database is unavailable and the spill file {} cannot be written ({e})",
+                        self.spill.display()
+                    ),
+                );
+                false
             }
         }
     }
@@ -345,6 +405,10 @@ impl Writer {
     }
 
     async fn status(&self, camera_id: i64, status: CameraStatus, reason: Option<String>) {
+        self.statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(camera_id, (status, reason.clone()));
         let now = self.state.clock.now();
         if let Err(e) = self
             .state
