@@ -78,6 +78,12 @@ pub struct ServerConfig {
     /// copy embedded in the binary when built with the `web` feature, else none (API
     /// only).
     pub web_dir: Option<PathBuf>,
+    /// PEM certificate chain to serve HTTPS with (with `tls_key`). Default none: plain
+    /// HTTP (behind a TLS-terminating proxy, or on loopback). With TLS on, responses
+    /// carry `Strict-Transport-Security`.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert` (PKCS#8, PKCS#1 or SEC1).
+    pub tls_key: Option<PathBuf>,
     /// Open WebSockets (`/api/v1/ws`) one user may hold at once; 0 = unlimited.
     /// Default 20 (a few browser tabs and devices).
     pub max_websockets_per_user: usize,
@@ -103,6 +109,8 @@ impl Default for ServerConfig {
             metrics_token: None,
             trusted_proxies: Vec::new(),
             web_dir: None,
+            tls_cert: None,
+            tls_key: None,
             max_websockets_per_user: 20,
             max_websockets: 1_000,
             max_websocket_message_bytes: 64 << 10,
@@ -438,6 +446,12 @@ impl Config {
                     "must be an IP address or a CIDR such as 10.0.0.0/8",
                 );
             }
+        }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            return bad(
+                "server.tls_cert",
+                "server.tls_cert and server.tls_key go together: set both or neither",
+            );
         }
         for (i, net) in self.cameras.blocked_networks.iter().enumerate() {
             if crate::auth::parse_net(net).is_none() {

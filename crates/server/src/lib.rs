@@ -24,6 +24,7 @@ pub mod stream_url;
 pub mod supervisor;
 pub mod telemetry;
 pub mod testutil;
+pub mod tls;
 pub mod validate;
 pub mod web;
 
@@ -133,6 +134,13 @@ pub fn app(state: AppState) -> Router {
             HeaderName::from_static("cache-control"),
             HeaderValue::from_static("no-store"),
         ));
+    if config.tls_cert.is_some() {
+        // Browsers that saw HTTPS once never fall back to plain HTTP for a year.
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("strict-transport-security"),
+            HeaderValue::from_static("max-age=31536000"),
+        ));
+    }
     if !config.cors_origins.is_empty() {
         let origins: Vec<HeaderValue> = config
             .cors_origins
@@ -177,12 +185,26 @@ impl Server {
         let setup_token = prepare_setup(&state).await;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
         let stopped = state.stopping.subscribe();
-        let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let task = tokio::spawn(
-            axum::serve(listener, app)
-                .with_graceful_shutdown(stop_signal(stopped.clone()))
-                .into_future(),
-        );
+        let task = match (&state.config.server.tls_cert, &state.config.server.tls_key) {
+            (Some(cert), Some(key)) => {
+                let tls = tls::server_config(cert, key)?;
+                let listener = tls::TlsListener::new(listener, tls).map_err(|e| e.to_string())?;
+                let app = app(state.clone()).into_make_service_with_connect_info::<tls::TlsPeer>();
+                tokio::spawn(
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop_signal(stopped.clone()))
+                        .into_future(),
+                )
+            }
+            _ => {
+                let app = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+                tokio::spawn(
+                    axum::serve(listener, app)
+                        .with_graceful_shutdown(stop_signal(stopped.clone()))
+                        .into_future(),
+                )
+            }
+        };
         let (metrics_addr, metrics_task) = match metrics_listener(&state).await {
             Some(listener) => {
                 let addr = listener.local_addr().ok();

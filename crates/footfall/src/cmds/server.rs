@@ -73,7 +73,12 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", config.server.bind))?;
         let server = footfall_server::Server::start(config, services, listener).await.map_err(|e| anyhow!(e))?;
-        eprintln!("footfall serving on http://{}", server.addr);
+        let scheme = if server.state.config.server.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        eprintln!("footfall serving on {scheme}://{}", server.addr);
         if let Some(token) = &server.setup_token {
             eprintln!(
                 "No active admin exists yet. Create the first admin within this run with:\n  \

@@ -27,7 +27,13 @@ impl RequestMeta {
         ext: &axum::http::Extensions,
         state: &AppState,
     ) -> RequestMeta {
-        let peer = ext.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let peer = ext
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .or_else(|| {
+                ext.get::<ConnectInfo<crate::tls::TlsPeer>>()
+                    .map(|c| c.0.0.ip())
+            });
         let forwarded = headers
             .get_all("x-forwarded-for")
             .iter()
