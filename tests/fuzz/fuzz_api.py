@@ -361,6 +361,7 @@ def fuzz_rest(
     fx: Fixtures,
     examples: int,
     seed: int | None,
+    coverage: bool,
 ) -> Tally:
     tally = Tally()
     session = requests.Session()
@@ -444,6 +445,19 @@ def fuzz_rest(
                         )
                     )
 
+        if coverage:
+            # schemathesis' coverage phase: deterministic boundary values, each parameter
+            # and field at its edges, missing, null or of the wrong type.
+            generation = schema.config.generation_for(operation=op, phase="coverage")
+            try:
+                for case in schema.iter_coverage_cases(
+                    op,
+                    generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+                    generation_config=generation,
+                ):
+                    one(case)
+            except Exception as e:
+                tally.failures.append(Failure(backend, caller, op.label, "error", None, repr(e), ""))
         fixed = next((v for k, v in fx.ids.items() if path.startswith(k) and "{id}" in path), None)
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             strategies = [op.as_strategy(generation_mode=mode)]
@@ -671,7 +685,8 @@ def run_backend(backend: str, args, binary: str) -> list[Failure]:
         for caller in args.callers:
             ensure_camera(api, fx)
             t = time.monotonic()
-            tally = fuzz_rest(backend, api, schema, spec, caller, fx, args.examples, args.seed)
+            coverage = args.coverage == "all" or args.coverage == caller
+            tally = fuzz_rest(backend, api, schema, spec, caller, fx, args.examples, args.seed, coverage)
             note = "".join(f"; known, not counted: {n} x {why}" for why, n in tally.known.items())
             log(f"[{backend}] rest/{caller}: {tally.operations} operations, {tally.cases} cases, "
                 f"{len(tally.failures)} failures{note} ({time.monotonic() - t:.0f} s)")
@@ -700,6 +715,9 @@ def main() -> int:
                    or os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "debug", "footfall"))
     p.add_argument("--callers", default="anonymous,device,viewer,user,admin",
                    help="comma-separated subset of anonymous,device,viewer,user,admin (in this order)")
+    p.add_argument("--coverage", choices=["none", "admin", "all"], default="admin",
+                   help="also send schemathesis' coverage-phase cases (boundary values, about 2,000 "
+                   "per caller) as admin, whose requests pass every access rule (default), or as every caller")
     p.add_argument("--keep", action="store_true", help="keep the temporary data dirs")
     args = p.parse_args()
     args.callers = [c for c in ("anonymous", "device", "viewer", "user", "admin") if c in args.callers.split(",")]

@@ -275,11 +275,17 @@ impl Default for CamerasConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailConfig {
-    /// SMTP server, `smtp://USER:PASS@HOST:PORT`. Default none: mails are written to
-    /// the log instead (links included, so a single-box operator can still verify).
+    /// SMTP server: `smtp://[USER:PASS@]HOST[:PORT]` (STARTTLS; required whenever
+    /// credentials are set), `smtps://...` (TLS from the first byte, port 465);
+    /// `?tls=required` demands STARTTLS without credentials too, `?tls=none` sends in
+    /// plain text (a relay on the same machine only). Default none: mails are not sent,
+    /// the log says so (recipient and subject; never the body: links are credentials).
     pub smtp_url: Option<Secret>,
     /// Sender address. Default `footfall@localhost`.
     pub from: String,
+    /// A PEM CA certificate trusted for the SMTP server besides the system's roots (a
+    /// private CA). Default none.
+    pub tls_ca_file: Option<PathBuf>,
 }
 
 impl Default for MailConfig {
@@ -287,6 +293,7 @@ impl Default for MailConfig {
         MailConfig {
             smtp_url: None,
             from: "footfall@localhost".into(),
+            tls_ca_file: None,
         }
     }
 }

@@ -298,7 +298,11 @@ async fn maintenance(state: AppState) {
 /// Default services for `footfall serve`: system clock, SMTP if configured else log.
 pub fn default_services(config: &Config, store: Store) -> Result<Services, String> {
     let mailer: Arc<dyn mail::Mailer> = match &config.mail.smtp_url {
-        Some(url) => Arc::new(mail::SmtpMailer::new(url.expose(), &config.mail.from)?),
+        Some(url) => Arc::new(mail::SmtpMailer::new(
+            url.expose(),
+            &config.mail.from,
+            config.mail.tls_ca_file.as_deref(),
+        )?),
         None => Arc::new(mail::LogMailer),
     };
     Ok(Services {

@@ -1,13 +1,13 @@
 //! Outgoing e-mail (welcome, verification, password reset).
 //!
-//! With `mail.smtp_url` set, mail goes through [`SmtpMailer`] (plain SMTP with AUTH
-//! PLAIN, for a local relay); otherwise [`LogMailer`] logs that a mail was not sent (to
-//! whom, its subject; never the body, whose links are credentials).
+//! With `mail.smtp_url` set, mail goes through [`SmtpMailer`] (lettre; STARTTLS or TLS,
+//! and never a password in plain text unless told so); otherwise [`LogMailer`] logs that
+//! a mail was not sent (to whom, its subject; never the body, whose links are
+//! credentials).
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Mutex;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -66,108 +66,113 @@ impl Mailer for MemoryMailer {
     }
 }
 
-/// Minimal SMTP client: EHLO, optional AUTH PLAIN, MAIL, RCPT, DATA, QUIT.
+/// SMTP delivery through lettre. `smtp://[USER:PASS@]HOST[:PORT][?tls=...]`:
+///
+/// - with credentials, STARTTLS is required: a server that does not offer it, or whose
+///   certificate does not verify, gets no password (the mail fails, and says why);
+/// - without credentials, STARTTLS is used when offered (a local relay without TLS
+///   still works);
+/// - `?tls=required` demands STARTTLS even without credentials; `?tls=none` sends in
+///   plain text whatever happens (only for a relay on the same machine);
+/// - `smtps://` speaks TLS from the first byte (port 465 by default).
+///
+/// Certificates verify against the system's roots, plus `mail.tls_ca_file` when set (a
+/// private CA).
 pub struct SmtpMailer {
-    host: String,
-    port: u16,
-    credentials: Option<(String, String)>,
-    from: String,
+    transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    from: lettre::message::Mailbox,
 }
 
 impl SmtpMailer {
-    /// `smtp://[USER:PASS@]HOST[:PORT]` (default port 25).
-    pub fn new(url: &str, from: &str) -> Result<SmtpMailer, String> {
+    pub fn new(
+        url: &str,
+        from: &str,
+        ca_file: Option<&std::path::Path>,
+    ) -> Result<SmtpMailer, String> {
+        use lettre::transport::smtp::authentication::Credentials;
+        use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
         let parsed = url::Url::parse(url).map_err(|_| "mail.smtp_url is not a URL".to_string())?;
-        if parsed.scheme() != "smtp" {
-            return Err("mail.smtp_url must start with smtp://".into());
-        }
+        let implicit_tls = match parsed.scheme() {
+            "smtp" => false,
+            "smtps" => true,
+            _ => return Err("mail.smtp_url must start with smtp:// or smtps://".into()),
+        };
         let host = parsed
             .host_str()
             .ok_or("mail.smtp_url has no host")?
+            .trim_matches(['[', ']'])
             .to_string();
         let credentials = (!parsed.username().is_empty()).then(|| {
-            let user = url_decode(parsed.username());
-            let pass = url_decode(parsed.password().unwrap_or(""));
-            (user, pass)
+            Credentials::new(
+                url_decode(parsed.username()),
+                url_decode(parsed.password().unwrap_or("")),
+            )
         });
+        let tls_mode = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "tls")
+            .map(|(_, v)| v.into_owned());
+        let mut parameters = TlsParameters::builder(host.clone());
+        if let Some(ca_file) = ca_file {
+            let pem = std::fs::read(ca_file)
+                .map_err(|e| format!("mail.tls_ca_file {}: {e}", ca_file.display()))?;
+            let ca = Certificate::from_pem(&pem)
+                .map_err(|e| format!("mail.tls_ca_file {}: {e}", ca_file.display()))?;
+            parameters = parameters.add_root_certificate(ca);
+        }
+        let parameters = parameters
+            .build_rustls()
+            .map_err(|e| format!("mail TLS settings: {e}"))?;
+        let tls = match (implicit_tls, tls_mode.as_deref(), credentials.is_some()) {
+            (true, None, _) => Tls::Wrapper(parameters),
+            (true, Some(_), _) => {
+                return Err("mail.smtp_url: smtps:// is always TLS; drop ?tls=".into());
+            }
+            (false, Some("none"), _) => Tls::None,
+            (false, Some("required"), _) | (false, None, true) => Tls::Required(parameters),
+            (false, None, false) => Tls::Opportunistic(parameters),
+            (false, Some(other), _) => {
+                return Err(format!(
+                    "mail.smtp_url: tls={other}: expected none or required"
+                ));
+            }
+        };
+        let default_port = if implicit_tls { 465 } else { 25 };
+        let mut builder =
+            lettre::AsyncSmtpTransport::<lettre::Tokio1Executor>::builder_dangerous(host)
+                .port(parsed.port().unwrap_or(default_port))
+                .timeout(Some(std::time::Duration::from_secs(10)))
+                .tls(tls);
+        if let Some(credentials) = credentials {
+            builder = builder.credentials(credentials);
+        }
+        let from = from
+            .parse()
+            .map_err(|e| format!("mail.from {from:?} is not an e-mail address: {e}"))?;
         Ok(SmtpMailer {
-            host,
-            port: parsed.port().unwrap_or(25),
-            credentials,
-            from: from.to_string(),
+            transport: builder.build(),
+            from,
         })
     }
 
     async fn deliver(&self, mail: &Mail) -> Result<(), String> {
-        let stream = tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
-        )
-        .await
-        .map_err(|_| "SMTP connect timed out".to_string())?
-        .map_err(|e| format!("SMTP connect: {e}"))?;
-        let (read, mut write) = stream.into_split();
-        let mut lines = BufReader::new(read).lines();
-        async fn reply(
-            lines: &mut tokio::io::Lines<BufReader<tokio::net::tcp::OwnedReadHalf>>,
-            want: &str,
-        ) -> Result<(), String> {
-            loop {
-                let line = lines
-                    .next_line()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or("SMTP server closed")?;
-                // Multi-line replies continue with "250-"; the last line has "250 ".
-                if line.len() >= 4 && &line[3..4] == "-" {
-                    continue;
-                }
-                return if line.starts_with(want) {
-                    Ok(())
-                } else {
-                    Err(format!("SMTP: {line}"))
-                };
-            }
-        }
-        reply(&mut lines, "220").await?;
-        let mut send = async |cmd: String, want: &str, lines: &mut _| -> Result<(), String> {
-            write
-                .write_all(cmd.as_bytes())
-                .await
-                .map_err(|e| e.to_string())?;
-            reply(lines, want).await
-        };
-        send("EHLO footfall\r\n".into(), "250", &mut lines).await?;
-        if let Some((user, pass)) = &self.credentials {
-            use base64::Engine;
-            let token =
-                base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{pass}"));
-            send(format!("AUTH PLAIN {token}\r\n"), "235", &mut lines).await?;
-        }
-        send(format!("MAIL FROM:<{}>\r\n", self.from), "250", &mut lines).await?;
-        send(format!("RCPT TO:<{}>\r\n", mail.to), "250", &mut lines).await?;
-        send("DATA\r\n".into(), "354", &mut lines).await?;
-        // Dot-stuffing: a line starting with "." gets another one.
-        let body = mail
-            .body
-            .replace("\r\n", "\n")
-            .lines()
-            .map(|l| {
-                if l.starts_with('.') {
-                    format!(".{l}")
-                } else {
-                    l.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join("\r\n");
-        let message = format!(
-            "From: {}\r\nTo: {}\r\nSubject: {}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n.\r\n",
-            self.from, mail.to, mail.subject
-        );
-        send(message, "250", &mut lines).await?;
-        send("QUIT\r\n".into(), "221", &mut lines).await?;
-        Ok(())
+        use lettre::AsyncTransport;
+        let to: lettre::message::Mailbox = mail
+            .to
+            .parse()
+            .map_err(|e| format!("recipient {:?}: {e}", mail.to))?;
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .header(lettre::message::header::ContentType::TEXT_PLAIN)
+            .body(mail.body.clone())
+            .map_err(|e| format!("building the mail: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(drop)
+            .map_err(|e| format!("SMTP: {e}"))
     }
 }
 

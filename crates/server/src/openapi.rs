@@ -148,6 +148,37 @@ fn query_parameters(method: &str, path: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Error statuses of an operation beyond the common ones (400, 422, 429, 500) and those
+/// of its access rule (401, 403; 404 with an `{id}`).
+fn error_statuses(method: &str, path: &str) -> &'static [&'static str] {
+    match (method, path) {
+        // Wrong credentials (401); a deactivated or unverified account (403).
+        ("POST", "/api/v1/auth/login") => &["401", "403"],
+        ("POST", "/api/v1/auth/refresh") => &["401"],
+        // Self-registration off (403); username or e-mail taken (409).
+        ("POST", "/api/v1/auth/register") => &["403", "409"],
+        // Setup done, e-mail already verified, a unique field taken, the last active
+        // admin, an archived camera, a model version already registered.
+        ("POST", "/api/v1/auth/setup")
+        | ("POST", "/api/v1/auth/resend-verification")
+        | ("POST", "/api/v1/users")
+        | ("PATCH", "/api/v1/users/{id}")
+        | ("POST", "/api/v1/cameras")
+        | ("PUT", "/api/v1/cameras/{id}")
+        | ("POST", "/api/v1/models") => &["409"],
+        // The camera is not running here (409) or has no frame yet (503).
+        ("GET", "/api/v1/cameras/{id}/snapshot.jpg")
+        | ("GET", "/api/v1/cameras/{id}/live.mjpeg") => &["409", "503"],
+        // No server.metrics_token configured.
+        ("GET", "/metrics") => &["404"],
+        // Database unreachable or migrations pending.
+        ("GET", "/readyz") => &["503"],
+        // purge=true: the camera's pipeline did not stop in time.
+        ("DELETE", "/api/v1/cameras/{id}") => &["503"],
+        _ => &[],
+    }
+}
+
 fn operation(endpoint: &crate::routes::Endpoint) -> Value {
     let method = endpoint.method;
     let access = match endpoint.access {
@@ -171,6 +202,25 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
         {
             "201"
         }
+        "POST"
+            if matches!(
+                endpoint.path,
+                "/api/v1/auth/forgot-password" | "/api/v1/auth/resend-verification"
+            ) =>
+        {
+            "202"
+        }
+        "POST"
+            if matches!(
+                endpoint.path,
+                "/api/v1/auth/logout"
+                    | "/api/v1/auth/change-password"
+                    | "/api/v1/auth/reset-password"
+                    | "/api/v1/auth/verify-email"
+            ) =>
+        {
+            "204"
+        }
         "DELETE" => "204",
         _ => "200",
     };
@@ -182,7 +232,10 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
         "type": "object", "required": ["error"], "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}}}}}});
     let mut responses = Map::new();
     responses.insert(success.into(), success_body);
-    for status in ["400", "422", "429", "500"] {
+    for status in ["400", "422", "429", "500"]
+        .into_iter()
+        .chain(error_statuses(method, endpoint.path).iter().copied())
+    {
         responses.insert(status.into(), error.clone());
     }
     let mut op = json!({
@@ -222,6 +275,13 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
 
     if let Some(schema) = request_schema(method, endpoint.path) {
         op["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
+        // ValidJson: a body that is not JSON (415) or over server.max_body_bytes (413).
+        // The camera probe reads its optional body itself.
+        if endpoint.path != "/api/v1/cameras/{id}/test" {
+            for status in ["413", "415"] {
+                responses.insert(status.into(), error.clone());
+            }
+        }
     }
     op["responses"] = Value::Object(responses);
     op
