@@ -100,11 +100,11 @@ proptest! {
             "lines": [{"name": name, "start": start, "end": end, "hysteresis": hysteresis, "min_crossing_frames": min_frames}],
             "zones": [{"name": name, "polygon": polygon}],
         });
-        if let Ok(config) = serde_json::from_value::<CountingConfig>(json) {
-            if config.validate().is_ok() {
-                for p in config.zones.iter().flat_map(|z| &z.polygon) {
-                    prop_assert!((0.0..=1.0).contains(&p.x) && (0.0..=1.0).contains(&p.y));
-                }
+        if let Ok(config) = serde_json::from_value::<CountingConfig>(json)
+            && config.validate().is_ok()
+        {
+            for p in config.zones.iter().flat_map(|z| &z.polygon) {
+                prop_assert!((0.0..=1.0).contains(&p.x) && (0.0..=1.0).contains(&p.y));
             }
         }
     }

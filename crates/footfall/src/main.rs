@@ -38,6 +38,8 @@ enum Command {
     Config(cmds::server::ConfigCommand),
     /// Load-test the live service: N cameras, frame-to-WebSocket latency, CPU per camera.
     BenchLive(cmds::bench_live::Args),
+    /// The live service under sustained mixed load (cameras, WebSockets, MJPEG, API) for minutes: memory, errors, every event stored.
+    BenchSoak(cmds::bench_soak::Args),
     /// Run the server with a demo camera playing the shared video (SQLite, one box).
     Demo(cmds::demo::Args),
     /// Load-test the API and store: counts query latency, ingest rate, login time.
@@ -62,6 +64,7 @@ fn main() -> ExitCode {
         Command::BenchApi(args) => cmds::bench_api::run(args),
         Command::Demo(args) => cmds::demo::run(args),
         Command::BenchLive(args) => cmds::bench_live::run(args),
+        Command::BenchSoak(args) => cmds::bench_soak::run(args),
     };
     match result {
         Ok(code) => code,

@@ -70,6 +70,7 @@ fn serve(data: &std::path::Path) -> (Server, String) {
         seen.push(line);
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("serve did not start: {seen:#?}");
 }
 

@@ -85,109 +85,167 @@ pub fn run(args: Args) -> Result<ExitCode> {
     runtime.block_on(bench(args))
 }
 
-async fn bench(args: Args) -> Result<ExitCode> {
-    let dir = tempfile::tempdir()?;
-    let clip = dir.path().join("camera-720p.mp4");
-    eprintln!(
-        "preparing a 1280x720 H.264 copy of {} ...",
-        args.media.video.display()
-    );
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y", "-t"])
-        .arg(CLIP_S.to_string())
-        .arg("-i")
-        .arg(&args.media.video)
-        .args([
-            "-vf",
-            "scale=1280:720",
-            "-r",
-            "25",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-crf",
-            "23",
-            "-g",
-            "50",
-            "-an",
-        ])
-        .arg(&clip)
-        .status()
-        .context("running ffmpeg")?;
-    if !status.success() {
-        bail!("ffmpeg could not prepare the 720p clip");
+/// A running server with looping 720p cameras and a signed-in admin, for the live
+/// benchmarks (`bench-live`, `bench-soak`).
+pub(crate) struct LiveBench {
+    /// Keeps the clip and the database.
+    _dir: tempfile::TempDir,
+    pub server: footfall_server::Server,
+    /// The database, to read it again after the server stopped.
+    pub database_url: String,
+    pub client: reqwest::Client,
+    /// `http://ADDR`.
+    pub base: String,
+    pub token: String,
+}
+
+/// How [`LiveBench::start`] runs its cameras.
+pub(crate) struct Cameras {
+    pub count: usize,
+    pub fps: f64,
+    pub motion_gate: bool,
+    /// All at the same moment of the clip (else spread over its loop).
+    pub in_step: bool,
+}
+
+impl LiveBench {
+    /// Prepares a 1280x720 H.264 copy of the video, starts the server (SQLite in a temp
+    /// dir, `adjust` applied to its config) and adds the cameras.
+    pub(crate) async fn start(
+        media: &MediaArgs,
+        cameras: &Cameras,
+        adjust: impl FnOnce(&mut footfall_server::config::Config),
+    ) -> Result<LiveBench> {
+        let dir = tempfile::tempdir()?;
+        let clip = dir.path().join("camera-720p.mp4");
+        eprintln!(
+            "preparing a 1280x720 H.264 copy of {} ...",
+            media.video.display()
+        );
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y", "-t"])
+            .arg(CLIP_S.to_string())
+            .arg("-i")
+            .arg(&media.video)
+            .args([
+                "-vf",
+                "scale=1280:720",
+                "-r",
+                "25",
+                "-c:v",
+                "libx264",
+                "-preset",
+                "veryfast",
+                "-crf",
+                "23",
+                "-g",
+                "50",
+                "-an",
+            ])
+            .arg(&clip)
+            .status()
+            .context("running ffmpeg")?;
+        if !status.success() {
+            bail!("ffmpeg could not prepare the 720p clip");
+        }
+        let mut config = footfall_server::config::Config::default();
+        config.database.data_dir = dir.path().join("data");
+        config.cameras.allowed_schemes.push("file".into());
+        config.live.model = media
+            .model
+            .canonicalize()
+            .with_context(|| format!("model {}", media.model.display()))?;
+        config.live.max_cameras = cameras.count;
+        config.logging.level = "warn".into();
+        config.server.metrics_bind = None;
+        adjust(&mut config);
+        let database_url = config.database.resolved_url();
+        let store = footfall_server::open_store(&config)
+            .await
+            .map_err(|e| anyhow!(e))?;
+        let services =
+            footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let server = footfall_server::Server::start(config, services, listener)
+            .await
+            .map_err(|e| anyhow!(e))?;
+        let state = server.state.clone();
+        let password = "Bench-Password-2026";
+        let hash = footfall_server::auth::password::hash(password, state.password)
+            .await
+            .map_err(|e| anyhow!(e.body.message))?;
+        let user = NewUser {
+            username: "bench".into(),
+            email: "bench@example.com".into(),
+            password_hash: hash,
+            first_name: None,
+            last_name: None,
+            role: Role::Admin,
+            email_verified: true,
+        };
+        store.create_user(&user, chrono::Utc::now()).await?;
+        let base = format!("http://{}", server.addr);
+        let client = reqwest::Client::new();
+        let login: serde_json::Value = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&serde_json::json!({"login": "bench", "password": password}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = login["access_token"].as_str().context("login")?.to_string();
+        for i in 0..cameras.count {
+            let camera = serde_json::json!({
+                "name": format!("bench-{i}"),
+                "stream_url": format!("file://{}", clip.display()),
+                "settings": {"detector_fps": cameras.fps, "loop_file": true, "motion_gate": cameras.motion_gate},
+                "zones": [{"name": "table", "polygon": [
+                    {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
+            });
+            let resp = client
+                .post(format!("{base}/api/v1/cameras"))
+                .bearer_auth(&token)
+                .json(&camera)
+                .send()
+                .await?;
+            if !resp.status().is_success() {
+                bail!("camera not created: {}", resp.text().await?);
+            }
+            if !cameras.in_step && i + 1 < cameras.count {
+                tokio::time::sleep(Duration::from_secs_f64(CLIP_S / cameras.count as f64)).await;
+            }
+        }
+        Ok(LiveBench {
+            _dir: dir,
+            server,
+            database_url,
+            client,
+            base,
+            token,
+        })
     }
-    let mut config = footfall_server::config::Config::default();
-    config.database.data_dir = dir.path().join("data");
-    config.cameras.allowed_schemes.push("file".into());
-    config.live.model = args
-        .media
-        .model
-        .canonicalize()
-        .with_context(|| format!("model {}", args.media.model.display()))?;
-    config.live.max_cameras = args.cameras;
-    config.logging.level = "warn".into();
-    let store = footfall_server::open_store(&config)
-        .await
-        .map_err(|e| anyhow!(e))?;
-    let services =
-        footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let server = footfall_server::Server::start(config, services, listener)
-        .await
-        .map_err(|e| anyhow!(e))?;
-    let state = server.state.clone();
-    let password = "Bench-Password-2026";
-    let hash = footfall_server::auth::password::hash(password, state.password)
-        .await
-        .map_err(|e| anyhow!(e.body.message))?;
-    let user = NewUser {
-        username: "bench".into(),
-        email: "bench@example.com".into(),
-        password_hash: hash,
-        first_name: None,
-        last_name: None,
-        role: Role::Admin,
-        email_verified: true,
+}
+
+async fn bench(args: Args) -> Result<ExitCode> {
+    let cameras = Cameras {
+        count: args.cameras,
+        fps: args.fps,
+        motion_gate: !args.no_motion_gate,
+        in_step: args.in_step,
     };
-    store.create_user(&user, chrono::Utc::now()).await?;
-    let base = format!("http://{}", server.addr);
-    let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": "bench", "password": password}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = login["access_token"].as_str().context("login")?.to_string();
+    let LiveBench {
+        _dir,
+        server,
+        client,
+        base,
+        token,
+        ..
+    } = LiveBench::start(&args.media, &cameras, |_| {}).await?;
     let (ws, _) = tokio_tungstenite::connect_async(format!(
         "ws://{}/api/v1/ws?access_token={token}",
         server.addr
     ))
     .await?;
-    for i in 0..args.cameras {
-        let camera = serde_json::json!({
-            "name": format!("bench-{i}"),
-            "stream_url": format!("file://{}", clip.display()),
-            "settings": {"detector_fps": args.fps, "loop_file": true, "motion_gate": !args.no_motion_gate},
-            "zones": [{"name": "table", "polygon": [
-                {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
-        });
-        let resp = client
-            .post(format!("{base}/api/v1/cameras"))
-            .bearer_auth(&token)
-            .json(&camera)
-            .send()
-            .await?;
-        if !resp.status().is_success() {
-            bail!("camera not created: {}", resp.text().await?);
-        }
-        if !args.in_step && i + 1 < args.cameras {
-            tokio::time::sleep(Duration::from_secs_f64(CLIP_S / args.cameras as f64)).await;
-        }
-    }
     eprintln!(
         "{} camera(s) at {} fps, motion gate {}; warming up 10 s ...",
         args.cameras,

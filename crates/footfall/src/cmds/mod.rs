@@ -1,6 +1,7 @@
 pub mod bench;
 pub mod bench_api;
 pub mod bench_live;
+pub mod bench_soak;
 pub mod count;
 pub mod demo;
 pub mod doctor;

@@ -169,19 +169,24 @@ impl Caller {
     }
 }
 
+/// The token of an `Authorization: Bearer TOKEN` header; 401 without one.
+pub fn bearer_token(header: Option<&str>) -> Result<&str, ApiError> {
+    header
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthorized("missing bearer token"))
+}
+
 /// Resolves a bearer token to a caller (used by REST extractors and GraphQL).
 pub async fn authenticate(
     state: &AppState,
     header: Option<&str>,
     meta: RequestMeta,
 ) -> Result<Caller, ApiError> {
-    let token = header
-        .and_then(|h| {
-            h.strip_prefix("Bearer ")
-                .or_else(|| h.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+    let token = bearer_token(header)?;
     let now = state.clock.now();
     let claims = state
         .keys

@@ -69,15 +69,10 @@ pub async fn ws(
 ) -> ApiResult<Response> {
     let cameras = q.cameras.as_deref().map(parse_cameras).transpose()?;
     // The route guard put a query token into this header too: one place to read it.
-    let token = headers
+    let header = headers
         .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(|t| t.trim().to_string())
-        .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        .and_then(|v| v.to_str().ok());
+    let token = crate::auth::bearer_token(header)?.to_string();
     let limits = &state.config.server;
     let slot = state
         .stream_slots
@@ -373,10 +368,13 @@ pub fn publish_events(state: &AppState, events: &[&footfall_store::NewEvent]) {
 /// encode instead of each running their own.
 #[derive(Default)]
 pub struct JpegCache {
-    entries: std::sync::Mutex<HashMap<(i64, bool), Arc<tokio::sync::Mutex<Option<Encoded>>>>>,
+    entries: std::sync::Mutex<HashMap<(i64, bool), EncodedSlot>>,
     /// Frames encoded since start (each frame at most once per drawing).
     pub encodes: std::sync::atomic::AtomicU64,
 }
+
+/// One camera's latest JPEG (one drawing), behind the lock its encoders share.
+type EncodedSlot = Arc<tokio::sync::Mutex<Option<Encoded>>>;
 
 struct Encoded {
     frame_at: chrono::DateTime<chrono::Utc>,
@@ -384,7 +382,7 @@ struct Encoded {
 }
 
 impl JpegCache {
-    fn entry(&self, id: i64, overlay: bool) -> Arc<tokio::sync::Mutex<Option<Encoded>>> {
+    fn entry(&self, id: i64, overlay: bool) -> EncodedSlot {
         self.entries
             .lock()
             .unwrap_or_else(|p| p.into_inner())
