@@ -8,8 +8,7 @@ mod common;
 
 use common::{RtspServer, cut_video, footfall, model};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 const PASSWORD: &str = "Operator-Pass-1";
@@ -34,27 +33,19 @@ impl Drop for Server {
 /// `footfall serve` on a free port over `data`, with the camera service on; returns the
 /// process and its address once it listens.
 fn serve(data: &std::path::Path) -> (Server, String) {
-    let mut child = footfall()
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(data)
-        .env_remove("FOOTFALL_CONFIG")
-        .env("FOOTFALL_DATABASE__DATA_DIR", data)
-        .env("FOOTFALL_AUTH__ARGON2_MEMORY_KIB", "1024")
-        .env("FOOTFALL_SERVER__METRICS_BIND", "")
-        .env("FOOTFALL_CAMERAS__ALLOW_LOOPBACK", "true")
-        .env("FOOTFALL_LIVE__MODEL", model())
-        .env("FOOTFALL_LIVE__RESULT_INTERVAL_S", "2")
-        .env("FOOTFALL_LIVE__MAX_BACKOFF_S", "2")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = common::spawn_with_stderr(
+        footfall()
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .current_dir(data)
+            .env_remove("FOOTFALL_CONFIG")
+            .env("FOOTFALL_DATABASE__DATA_DIR", data)
+            .env("FOOTFALL_AUTH__ARGON2_MEMORY_KIB", "1024")
+            .env("FOOTFALL_SERVER__METRICS_BIND", "")
+            .env("FOOTFALL_CAMERAS__ALLOW_LOOPBACK", "true")
+            .env("FOOTFALL_LIVE__MODEL", model())
+            .env("FOOTFALL_LIVE__RESULT_INTERVAL_S", "2")
+            .env("FOOTFALL_LIVE__MAX_BACKOFF_S", "2"),
+    );
     let started = Instant::now();
     let mut seen = Vec::new();
     while started.elapsed() < Duration::from_secs(60) {

@@ -4,7 +4,7 @@
 mod common;
 
 use common::footfall;
-use std::io::{BufRead, BufReader};
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -114,19 +114,11 @@ fn migrate_and_user_create() {
 #[tokio::test]
 async fn serve_starts_answers_and_stops_gracefully() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = platform(dir.path())
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .env("FOOTFALL_AUTH__ARGON2_MEMORY_KIB", "1024")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
+    let (mut child, rx) = common::spawn_with_stderr(
+        platform(dir.path())
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .env("FOOTFALL_AUTH__ARGON2_MEMORY_KIB", "1024"),
+    );
     let started = Instant::now();
     let mut addr = None;
     let mut setup_token = None;

@@ -161,8 +161,10 @@ async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> b
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn database_outage_spills_then_replays_exactly_once() {
+/// A private PostgreSQL (to stop and start), a migrated store on it with one camera, a
+/// data directory and the writer's state.
+async fn private_database_with_a_camera()
+-> (PrivatePostgres, Store, i64, tempfile::TempDir, AppState) {
     let pg = PrivatePostgres::start();
     let options = StoreOptions {
         max_connections: 4,
@@ -178,6 +180,12 @@ async fn database_outage_spills_then_replays_exactly_once() {
         .id;
     let data = tempfile::tempdir().unwrap();
     let state = writer_state(&store, data.path()).await;
+    (pg, store, camera, data, state)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_outage_spills_then_replays_exactly_once() {
+    let (pg, store, camera, data, state) = private_database_with_a_camera().await;
     let spill: PathBuf = data.path().join("spill.jsonl");
     let (tx, rx) = tokio::sync::mpsc::channel(1000);
     let dead_letter = data.path().join("deadletter.jsonl");
@@ -379,21 +387,7 @@ fn spill_lines(path: &Path) -> usize {
 /// camera's live status turns `error` with the reason until rows are kept again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unwritable_spill_file_is_reported_not_silent() {
-    let pg = PrivatePostgres::start();
-    let options = StoreOptions {
-        max_connections: 4,
-        acquire_timeout: Duration::from_secs(2),
-        ..Default::default()
-    };
-    let store = Store::connect(&pg.url(), &options).await.unwrap();
-    store.migrate().await.unwrap();
-    let camera = store
-        .create_camera(&camera_write("door"), Utc::now())
-        .await
-        .unwrap()
-        .id;
-    let data = tempfile::tempdir().unwrap();
-    let state = writer_state(&store, data.path()).await;
+    let (pg, store, camera, data, state) = private_database_with_a_camera().await;
     // A spill "directory" that is a file: no process, root included, can write there.
     let blocker = data.path().join("not-a-directory");
     std::fs::write(&blocker, b"").unwrap();

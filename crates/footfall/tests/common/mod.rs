@@ -45,3 +45,26 @@ pub fn count_json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&stdout(&out))
         .unwrap_or_else(|e| panic!("bad JSON ({e}): {}", stdout(&out)))
 }
+
+/// Spawns `cmd` with its stderr piped; its lines arrive on the returned channel, read by
+/// a thread of their own until the child exits, so it never blocks on a full pipe.
+pub fn spawn_with_stderr(
+    cmd: &mut Command,
+) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    use std::io::BufRead;
+    let mut child = cmd
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn footfall");
+    let stderr = child.stderr.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
