@@ -8,6 +8,7 @@
 #   scripts/fuzz-api.sh                                  5 examples per operation and mode, both backends
 #   scripts/fuzz-api.sh --examples 200 --backend sqlite  longer
 #   scripts/fuzz-api.sh --seed 7                         other examples (default: fixed, derandomized)
+#   scripts/fuzz-api.sh --coverage all --stats           boundary cases for every caller; statuses per operation
 #
 # Uses $FOOTFALL_BIN, else the debug build ($CARGO_TARGET_DIR/debug/footfall, built by
 # `cargo build -p footfall` or `cargo test --workspace`); needs .venv (scripts/setup.sh --dev).

@@ -114,6 +114,17 @@ impl From<StoreError> for ApiError {
                 )
             }
             StoreError::TooBig(message) => ApiError::invalid("to", message),
+            // PostgreSQL's "data exception" class (22): the value itself is unusable
+            // (a NUL character, a number or date out of its range), never the server.
+            StoreError::Database(sqlx::Error::Database(db))
+                if db.code().is_some_and(|c| c.starts_with("22")) =>
+            {
+                tracing::debug!(error = %db, "value refused by the database");
+                ApiError::invalid(
+                    "body",
+                    "a value cannot be stored (e.g. it contains a NUL character or is out of range)",
+                )
+            }
             e if e.is_statement_timeout() => ApiError::unavailable(
                 "the query ran longer than the database allows (database.statement_timeout_s); narrow it",
             ),

@@ -114,6 +114,7 @@ pub fn app(state: AppState) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(
             config.max_body_bytes,
         ))
+        .layer(axum::middleware::from_fn(uniform_errors))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_secs(config.request_timeout_s),
@@ -260,6 +261,52 @@ impl Server {
         self.state.store.close().await;
         tracing::info!("footfall server stopped");
     }
+}
+
+/// Two guards every request passes: a query string holding a NUL character is refused
+/// (422: no text column takes it), and the plain-text 4xx answers of axum's own layers
+/// and extractors (a path id or query value that does not parse, a body over the limit)
+/// get the JSON error envelope every other error has.
+async fn uniform_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if request
+        .uri()
+        .query()
+        .is_some_and(|q| q.to_ascii_lowercase().contains("%00"))
+    {
+        return error::ApiError::invalid("query", "must not contain the NUL character (%00)")
+            .into_response();
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain_text = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() && plain_text) {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 16 << 10)
+        .await
+        .unwrap_or_default();
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid",
+        _ => "bad_request",
+    };
+    error::ApiError::new(
+        status,
+        code,
+        String::from_utf8_lossy(&body).trim().to_string(),
+    )
+    .into_response()
 }
 
 /// Resolves when `stop` turns true (or its sender is gone).

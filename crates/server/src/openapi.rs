@@ -228,6 +228,13 @@ fn operation(endpoint: &crate::routes::Endpoint) -> Value {
     if let Some(schema) = response_schema(method, endpoint.path) {
         success_body["content"] = json!({"application/json": {"schema": schema}});
     }
+    if matches!(
+        endpoint.path,
+        "/api/v1/counts" | "/api/v1/cameras/{id}/counts"
+    ) {
+        // format=csv
+        success_body["content"]["text/csv"] = json!({"schema": {"type": "string"}});
+    }
     let error = json!({"description": "Error", "content": {"application/json": {"schema": {
         "type": "object", "required": ["error"], "properties": {"error": {"$ref": "#/components/schemas/ErrorBody"}}}}}});
     let mut responses = Map::new();

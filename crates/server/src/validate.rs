@@ -27,6 +27,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| ApiError::new(e.status(), "bad_request", e.body_text()))?;
+        if has_nul_escape(&bytes) {
+            // No text column takes it (PostgreSQL refuses NUL in text and jsonb).
+            return Err(ApiError::invalid(
+                "body",
+                "must not contain the NUL character (\\u0000)",
+            ));
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         match serde_path_to_error::deserialize(de) {
             Ok(v) => Ok(ValidJson(v)),
@@ -41,6 +48,24 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ValidJson<T> {
             }
         }
     }
+}
+
+/// Whether a JSON text holds the escape `\u0000` in a string (an escaped backslash
+/// followed by `u0000` is not one).
+fn has_nul_escape(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            // Skip the escaped character, whatever it is.
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// The field an error is about: serde's path, plus the field name for "missing field

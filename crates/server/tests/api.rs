@@ -84,6 +84,7 @@ both_backends!(
     ingest_is_idempotent_and_scoped,
     graphql_requires_auth_and_limits_depth,
     big_queries_are_refused_before_they_run,
+    odd_input_gets_a_json_error_never_a_500,
     setup_health_metrics_and_openapi,
     admin_manages_users_and_audit,
     models_must_load_and_alerts_resolve,
@@ -1626,6 +1627,68 @@ async fn big_queries_are_refused_before_they_run(backend: Backend) {
             + body["items"][1]["people_in"].as_i64().unwrap_or(0),
         100
     );
+    s.stop().await;
+}
+
+/// Found by the API fuzzer: a NUL character answered 500 on PostgreSQL (no text column
+/// takes it), and axum's own rejections answered plain text instead of the JSON envelope.
+async fn odd_input_gets_a_json_error_never_a_500(backend: Backend) {
+    let s = start(backend).await;
+    let user = s.token("uma", Role::User).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "a\u{0}b", "password": "x"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("body")),
+        "{body}"
+    );
+    let mut cam = camera("Nul");
+    cam["metadata"] = json!({"k": "a\u{0}b"});
+    let (status, body) = s
+        .call(Method::POST, "/api/v1/cameras", Some(&user), Some(cam))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = s
+        .call(
+            Method::GET,
+            "/api/v1/events?event_type=a%00b",
+            Some(&user),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, &body["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("query")),
+        "{body}"
+    );
+    let (_, body) = s
+        .call(
+            Method::POST,
+            "/api/graphql",
+            Some(&user),
+            Some(json!({"query": "{ events(eventType: \"a\\u0000b\") { id } }"})),
+        )
+        .await;
+    assert_ne!(
+        body["errors"][0]["extensions"]["code"], "internal",
+        "{body}"
+    );
+    for path in [
+        "/api/v1/cameras/abc",
+        "/api/v1/cameras?archived=x",
+        "/api/v1/ws",
+    ] {
+        let (status, body) = s.call(Method::GET, path, Some(&user), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(body["error"]["code"], "bad_request", "{path}: {body}");
+        assert!(!body["error"]["message"].as_str().unwrap_or("").is_empty());
+    }
     s.stop().await;
 }
 
