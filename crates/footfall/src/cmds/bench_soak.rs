@@ -83,7 +83,9 @@ async fn soak(args: Args) -> Result<ExitCode> {
     };
     let (websockets, mjpeg) = (args.websockets, args.mjpeg);
     let bench = LiveBench::start(&args.media, &cameras, |config| {
-        // One bench user holds every connection.
+        // One bench user holds every connection, with one access token for the whole
+        // run (the longest allowed: the bench does not refresh it).
+        config.auth.access_token_ttl_s = 86_400;
         config.server.max_websockets_per_user = websockets + 1;
         config.server.max_mjpeg_viewers_per_camera = mjpeg + 1;
     })
