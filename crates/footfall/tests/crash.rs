@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{RtspServer, cut_video, footfall, model};
+use common::{RtspServer, cut_video, model, platform};
 use serde_json::{Value, json};
 use std::process::Child;
 use std::time::{Duration, Instant};
@@ -34,11 +34,8 @@ impl Drop for Server {
 /// process and its address once it listens.
 fn serve(data: &std::path::Path) -> (Server, String) {
     let (mut child, rx) = common::spawn_with_stderr(
-        footfall()
+        platform(data)
             .args(["serve", "--bind", "127.0.0.1:0"])
-            .current_dir(data)
-            .env_remove("FOOTFALL_CONFIG")
-            .env("FOOTFALL_DATABASE__DATA_DIR", data)
             .env("FOOTFALL_AUTH__ARGON2_MEMORY_KIB", "1024")
             .env("FOOTFALL_SERVER__METRICS_BIND", "")
             .env("FOOTFALL_CAMERAS__ALLOW_LOOPBACK", "true")
@@ -162,7 +159,7 @@ async fn sigkill_mid_visit_neither_double_counts_nor_leaves_a_stay_open() {
     let rtsp = RtspServer::start(&clip, None, &["--live"]);
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
-    let created = footfall()
+    let created = platform(&data)
         .args([
             "user",
             "create",
@@ -173,9 +170,6 @@ async fn sigkill_mid_visit_neither_double_counts_nor_leaves_a_stay_open() {
             "--role",
             "admin",
         ])
-        .current_dir(&data)
-        .env_remove("FOOTFALL_CONFIG")
-        .env("FOOTFALL_DATABASE__DATA_DIR", &data)
         .env("FOOTFALL_AUTH__ARGON2_MEMORY_KIB", "1024")
         .env("FOOTFALL_PASSWORD", PASSWORD)
         .output()

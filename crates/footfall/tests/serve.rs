@@ -3,19 +3,10 @@
 
 mod common;
 
-use common::footfall;
+use common::platform;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// `footfall` with a private data dir (SQLite) and no config file.
-fn platform(data_dir: &std::path::Path) -> Command {
-    let mut cmd = footfall();
-    cmd.env("FOOTFALL_DATABASE__DATA_DIR", data_dir)
-        .env_remove("FOOTFALL_CONFIG")
-        .current_dir(data_dir);
-    cmd
-}
 
 #[test]
 fn config_check_masks_secrets_and_names_bad_fields() {

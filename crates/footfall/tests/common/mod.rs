@@ -68,3 +68,12 @@ pub fn spawn_with_stderr(
     });
     (child, rx)
 }
+
+/// `footfall` with a private data dir (SQLite) and no config file.
+pub fn platform(data_dir: &std::path::Path) -> Command {
+    let mut cmd = footfall();
+    cmd.env("FOOTFALL_DATABASE__DATA_DIR", data_dir)
+        .env_remove("FOOTFALL_CONFIG")
+        .current_dir(data_dir);
+    cmd
+}
