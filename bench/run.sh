@@ -11,7 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 scripts/setup.sh --dev
 . "$ROOT/scripts/env.sh"
-cargo build --release --locked -p footfall
+cargo build --release --locked -p footfall --features bench
 FF="$CARGO_TARGET_DIR/release/footfall"
 PY="$ROOT/.venv/bin/python"
 VIDEO="$ROOT/../shared/data/one-by-one-person-detection.mp4"

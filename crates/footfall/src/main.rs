@@ -37,12 +37,15 @@ enum Command {
     #[command(subcommand)]
     Config(cmds::server::ConfigCommand),
     /// Load-test the live service: N cameras, frame-to-WebSocket latency, CPU per camera.
+    #[cfg(feature = "bench")]
     BenchLive(cmds::bench_live::Args),
     /// The live service under sustained mixed load (cameras, WebSockets, MJPEG, API) for minutes: memory, errors, every event stored.
+    #[cfg(feature = "bench")]
     BenchSoak(cmds::bench_soak::Args),
     /// Run the server with a demo camera playing the shared video (SQLite, one box).
     Demo(cmds::demo::Args),
     /// Load-test the API and store: counts query latency, ingest rate, login time.
+    #[cfg(feature = "bench")]
     BenchApi(cmds::bench_api::Args),
 }
 
@@ -61,9 +64,12 @@ fn main() -> ExitCode {
         Command::Migrate(args) => cmds::server::migrate(args),
         Command::User(command) => cmds::server::user(command),
         Command::Config(command) => cmds::server::config(command),
+        #[cfg(feature = "bench")]
         Command::BenchApi(args) => cmds::bench_api::run(args),
         Command::Demo(args) => cmds::demo::run(args),
+        #[cfg(feature = "bench")]
         Command::BenchLive(args) => cmds::bench_live::run(args),
+        #[cfg(feature = "bench")]
         Command::BenchSoak(args) => cmds::bench_soak::run(args),
     };
     match result {

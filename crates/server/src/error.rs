@@ -116,10 +116,8 @@ impl From<StoreError> for ApiError {
             StoreError::TooBig(message) => ApiError::invalid("to", message),
             // PostgreSQL's "data exception" class (22): the value itself is unusable
             // (a NUL character, a number or date out of its range), never the server.
-            StoreError::Database(sqlx::Error::Database(db))
-                if db.code().is_some_and(|c| c.starts_with("22")) =>
-            {
-                tracing::debug!(error = %db, "value refused by the database");
+            e if e.is_value_refused() => {
+                tracing::debug!(error = %e, "value refused by the database");
                 ApiError::invalid(
                     "body",
                     "a value cannot be stored (e.g. it contains a NUL character or is out of range)",
@@ -128,9 +126,7 @@ impl From<StoreError> for ApiError {
             e if e.is_statement_timeout() => ApiError::unavailable(
                 "the query ran longer than the database allows (database.statement_timeout_s); narrow it",
             ),
-            StoreError::Database(sqlx::Error::PoolTimedOut) => {
-                ApiError::unavailable("database busy, retry")
-            }
+            e if e.is_busy() => ApiError::unavailable("database busy, retry"),
             other => ApiError::internal(other),
         }
     }
@@ -153,3 +149,28 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Why the server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    /// The data directory (SQLite) cannot be created.
+    #[error("cannot create data dir {dir}: {source}")]
+    DataDir {
+        dir: std::path::PathBuf,
+        source: std::io::Error,
+    },
+    /// The database cannot be opened (URL credentials masked).
+    #[error("cannot open database {url}: {source}")]
+    Database {
+        url: String,
+        source: footfall_store::StoreError,
+    },
+    #[error("migrations failed: {0}")]
+    Migrations(footfall_store::StoreError),
+    /// A service cannot be made from the configuration (mail transport, keys).
+    #[error("{0}")]
+    Services(String),
+    /// The listener cannot be bound or served (TLS files, address in use).
+    #[error("{0}")]
+    Listener(String),
+}

@@ -28,11 +28,15 @@ pub const MAX_ALIASES: usize = 30;
 /// Longest query text, bytes.
 pub const MAX_QUERY_BYTES: usize = 16 << 10;
 
-pub fn schema() -> Schema {
-    async_graphql::Schema::build(Query, EmptyMutation, EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .finish()
+/// The schema, built once.
+pub fn schema() -> &'static Schema {
+    static SCHEMA: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+    SCHEMA.get_or_init(|| {
+        async_graphql::Schema::build(Query, EmptyMutation, EmptySubscription)
+            .limit_depth(MAX_DEPTH)
+            .limit_complexity(MAX_COMPLEXITY)
+            .finish()
+    })
 }
 
 /// POST /api/graphql with `{"query", "variables"?, "operationName"?}`. The body is read
@@ -50,7 +54,7 @@ pub async fn handler(
     })?;
     check_size(&request.query)?;
     let request = request.data(state.clone()).data(caller);
-    Ok(axum::Json(state.graphql.execute(request).await))
+    Ok(axum::Json(schema().execute(request).await))
 }
 
 /// 422 for a query text that is too long or has too many aliases. A query that does not
@@ -207,7 +211,7 @@ async fn buckets(
     tz: Option<String>,
     limit: Option<i64>,
 ) -> async_graphql::Result<Vec<BucketNode>> {
-    let q = crate::routes::results::CountsQuery {
+    let q = crate::services::counts::CountsQuery {
         from,
         to,
         bucket,
@@ -217,7 +221,7 @@ async fn buckets(
         format: None,
     };
     let parsed =
-        crate::routes::results::parse_counts(&q, camera_id, state.clock.now()).map_err(gql_err)?;
+        crate::services::counts::parse_counts(&q, camera_id, state.clock.now()).map_err(gql_err)?;
     if parsed.query.bucket == footfall_store::Bucket::Raw {
         return Err(gql_err(ApiError::invalid(
             "bucket",

@@ -1,13 +1,13 @@
 //! Shared application state: everything a handler needs, built once at start-up.
 
-use crate::auth::password::PasswordParams;
-use crate::auth::tokens::TokenKeys;
 use crate::clock::Clock;
 use crate::config::{Config, JwtKey, Secret};
 use crate::crypto::CredentialBox;
 use crate::mail::Mailer;
+use crate::metrics::{LogWriter, Metrics};
+use crate::password::PasswordParams;
 use crate::rate_limit::RateLimiter;
-use crate::telemetry::{LogWriter, Metrics};
+use crate::tokens::TokenKeys;
 use footfall_store::{NewAudit, Store};
 use std::ops::Deref;
 use std::sync::Arc;
@@ -23,7 +23,8 @@ pub struct Inner {
     pub destinations: footfall_source::DestinationPolicy,
     pub store: Store,
     pub keys: TokenKeys,
-    pub credentials: CredentialBox,
+    /// Seals stream credentials at rest; the camera service unseals them to connect.
+    pub credentials: Arc<CredentialBox>,
     pub limiter: RateLimiter,
     pub metrics: Metrics,
     pub logs: LogWriter,
@@ -32,15 +33,8 @@ pub struct Inner {
     pub password: PasswordParams,
     /// Verified against when a login names no user, so both paths cost one argon2 run.
     pub dummy_hash: String,
-    pub graphql: crate::graphql::Schema,
-    /// Latest frame of each running camera (snapshots, MJPEG).
-    pub frames: std::sync::Mutex<std::collections::HashMap<i64, crate::supervisor::FrameSlot>>,
-    /// Signalled on every camera create / change / delete (the supervisor reconciles).
-    pub cameras_changed: tokio::sync::Notify,
-    /// Requests to the camera supervisor, when one runs in this process.
-    pub supervisor: std::sync::OnceLock<tokio::sync::mpsc::Sender<crate::supervisor::Control>>,
-    /// Live updates for WebSocket clients and GET /api/v1/live.
-    pub live: crate::live::Hub,
+    /// The camera service of this node: its live hub, frames, cameras and writer.
+    pub live: Arc<footfall_live::CameraService>,
     /// Users whose access changed (logout, deactivation, role or password change):
     /// their live streams re-check their session at once ([`crate::live_access`]).
     pub access_changes: tokio::sync::broadcast::Sender<i64>,
@@ -48,10 +42,7 @@ pub struct Inner {
     /// accepting and live streams (WebSockets, MJPEG) end.
     pub stopping: tokio::sync::watch::Sender<bool>,
     /// Open WebSockets and MJPEG viewers, against `server.max_*` caps.
-    pub stream_slots: Arc<crate::live_access::StreamSlots>,
-    /// The latest JPEG of each camera (drawn and bare), so a frame is encoded once for
-    /// every snapshot and MJPEG viewer that asks for it.
-    pub jpegs: crate::routes::live::JpegCache,
+    pub stream_slots: Arc<crate::stream_slots::StreamSlots>,
     /// One-time token for POST /api/v1/auth/setup while no user exists.
     pub setup_token: std::sync::Mutex<Option<String>>,
 }
@@ -67,7 +58,11 @@ impl Deref for AppState {
 pub struct Services {
     pub store: Store,
     pub mailer: Arc<dyn Mailer>,
+    /// The API's clock (token expiry, lockouts, audit times).
     pub clock: Arc<dyn Clock>,
+    /// The camera service's clock (camera threads sleep on it, the writer stamps rows
+    /// with it): the system clock, also where tests move the API's clock by hand.
+    pub camera_clock: Arc<dyn Clock>,
 }
 
 impl AppState {
@@ -88,26 +83,26 @@ impl AppState {
                 config.cameras.credentials_key = Some(Secret::new(generated.credentials_key));
             }
         }
-        let credentials = CredentialBox::new(
+        let credentials = Arc::new(CredentialBox::new(
             config
                 .cameras
                 .credentials_key
                 .as_ref()
                 .map(Secret::expose)
                 .unwrap_or(""),
-        )?;
+        )?);
         let password = PasswordParams {
             memory_kib: config.auth.argon2_memory_kib,
             iterations: config.auth.argon2_iterations,
             min_length: config.auth.password_min_length,
         };
-        let dummy_hash = crate::auth::password::dummy_hash(password).await;
+        let dummy_hash = crate::password::dummy_hash(password).await;
         let logs = LogWriter::spawn(services.store.clone());
         let trusted_proxies = config
             .server
             .trusted_proxies
             .iter()
-            .filter_map(|p| crate::auth::parse_net(p))
+            .filter_map(|p| crate::validate::parse_net(p))
             .collect();
         let destinations = footfall_source::DestinationPolicy {
             allow_loopback: config.cameras.allow_loopback,
@@ -115,10 +110,17 @@ impl AppState {
                 .cameras
                 .blocked_networks
                 .iter()
-                .filter_map(|n| crate::auth::parse_net(n))
+                .filter_map(|n| crate::validate::parse_net(n))
                 .collect(),
         };
+        let live = Arc::new(footfall_live::CameraService::new(
+            config.live.clone(),
+            config.database.data_dir.clone(),
+            services.store.clone(),
+            services.camera_clock,
+        ));
         Ok(AppState(Arc::new(Inner {
+            live,
             destinations,
             keys: TokenKeys::new(&config.auth.jwt_keys),
             trusted_proxies,
@@ -132,17 +134,20 @@ impl AppState {
             clock: services.clock,
             password,
             dummy_hash,
-            graphql: crate::graphql::schema(),
             setup_token: std::sync::Mutex::new(None),
             access_changes: tokio::sync::broadcast::channel(256).0,
             stopping: tokio::sync::watch::channel(false).0,
             stream_slots: Default::default(),
-            jpegs: Default::default(),
-            live: crate::live::Hub::default(),
-            cameras_changed: tokio::sync::Notify::new(),
-            supervisor: std::sync::OnceLock::new(),
-            frames: Default::default(),
         })))
+    }
+
+    /// The one-time setup token, while no active admin exists (see POST
+    /// /api/v1/auth/setup).
+    pub fn setup_token(&self) -> Option<String> {
+        self.setup_token
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Tells this user's open live streams to re-check their session now. Call after

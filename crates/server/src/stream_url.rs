@@ -133,6 +133,13 @@ pub fn unsealed_url(
     }
 }
 
+/// The camera service opens cameras with their unsealed URLs.
+impl footfall_live::supervisor::StreamUrls for CredentialBox {
+    fn unsealed(&self, camera: &footfall_store::Camera) -> Result<String, String> {
+        unsealed_url(&camera.stream_url, &camera.security_config, self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -90,6 +90,8 @@ impl TestServer {
             store,
             mailer: mailer.clone(),
             clock: clock.clone(),
+            // Cameras run in real time (their threads sleep); tests move the API's clock.
+            camera_clock: Arc::new(crate::clock::SystemClock::default()),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -122,9 +124,7 @@ impl TestServer {
     /// Creates a user straight in the store; returns its id.
     pub async fn create_user(&self, username: &str, role: Role) -> i64 {
         let params = self.state().password;
-        let hash = crate::auth::password::hash(PASSWORD, params)
-            .await
-            .expect("hash");
+        let hash = crate::password::hash(PASSWORD, params).await.expect("hash");
         let user = NewUser {
             username: username.into(),
             email: format!("{username}@example.com"),

@@ -194,6 +194,16 @@ pub fn page(
     Ok((limit, offset))
 }
 
+/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`); `None` if it is neither.
+pub fn parse_net(text: &str) -> Option<ipnet::IpNet> {
+    let text = text.trim();
+    text.parse::<ipnet::IpNet>().ok().or_else(|| {
+        text.parse::<std::net::IpAddr>()
+            .ok()
+            .map(ipnet::IpNet::from)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -340,12 +340,13 @@ async fn revoked_access_closes_live_sockets_and_sockets_are_capped() {
     let mut d = connect_with_header(&s, &admin).await.unwrap();
     assert_eq!(next(&mut d).await["type"], "hello");
     s.clock.advance(chrono::Duration::seconds(901));
-    s.state().live.publish(
-        footfall_server::live::Kind::Alert,
-        None,
-        s.now(),
-        json!({"n": 1}),
-    );
+    let alert = footfall_live::message::AlertUpdate {
+        id: 1,
+        is_resolved: false,
+        severity: footfall_store::AlertSeverity::Low,
+        title: "a test alert".into(),
+    };
+    s.state().live.hub.publish_alert(None, s.now(), alert);
     assert_eq!(next(&mut d).await["type"], "auth_expired");
     quiet(&mut d).await;
     drop(admins);
@@ -376,18 +377,14 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
         index: 0,
         pixels: vec![90; 64 * 48 * 3],
     };
-    let latest = footfall_server::supervisor::LatestFrame {
+    let latest = footfall_live::frames::LatestFrame {
         frame,
         report: Default::default(),
         counts: Default::default(),
         counting: Default::default(),
         at: s.now(),
     };
-    s.state()
-        .frames
-        .lock()
-        .unwrap()
-        .insert(id, std::sync::Arc::new(std::sync::Mutex::new(Some(latest))));
+    *s.state().live.frames.open(id).lock().unwrap() = Some(latest);
     let viewer = s.token("vic", Role::Viewer).await;
     let open = |token: String| {
         let url = format!(
@@ -418,7 +415,8 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
     }
     let encodes = s
         .state()
-        .jpegs
+        .live
+        .frames
         .encodes
         .load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(

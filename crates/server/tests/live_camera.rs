@@ -97,14 +97,21 @@ async fn camera_over_rtsp_counts_live_and_recovers() {
     .await;
     // Snapshot and MJPEG of the running camera (the latter with the token in the URL, as
     // an <img> tag sends it).
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let snap = s
-        .client
-        .get(format!("{}/api/v1/cameras/{id}/snapshot.jpg", s.url))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
+    // Online comes with the first frame; the snapshot answers 503 until it is counted.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let snap = loop {
+        let snap = s
+            .client
+            .get(format!("{}/api/v1/cameras/{id}/snapshot.jpg", s.url))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        if snap.status() != 503 || std::time::Instant::now() > deadline {
+            break snap;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert_eq!(snap.headers()["content-type"], "image/jpeg");
     let jpeg = snap.bytes().await.unwrap();
     assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG");
@@ -307,65 +314,6 @@ fn url_port(url: &str) -> u16 {
         .unwrap()
         .parse()
         .unwrap()
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_frozen_stream_is_an_error_not_a_quiet_camera() {
-    let dir = tempfile::tempdir().unwrap();
-    let still = dir.path().join("still.mp4");
-    // 30 s of the very same picture, as a hung camera encoder sends.
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-y",
-            "-f",
-            "lavfi",
-            "-i",
-            "color=c=gray:s=320x240:r=10",
-            "-t",
-            "30",
-        ])
-        .args(["-c:v", "libx264", "-preset", "ultrafast"])
-        .arg(&still)
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let s = TestServer::start_with(Backend::Sqlite, |c| {
-        c.live.enabled = true;
-        c.live.model = model();
-        c.live.stall_timeout_s = 2;
-        c.cameras.allowed_schemes.push("file".into());
-    })
-    .await;
-    let admin = s.token("root", Role::Admin).await;
-    let mut ws = {
-        let url = format!(
-            "{}/api/v1/ws?access_token={admin}",
-            s.url.replace("http://", "ws://")
-        );
-        tokio_tungstenite::connect_async(url).await.unwrap().0
-    };
-    let camera = json!({"name": "Still", "stream_url": format!("file://{}", still.display()), "settings": {"detector_fps": 10}});
-    let (status, _) = s
-        .call(Method::POST, "/api/v1/cameras", Some(&admin), Some(camera))
-        .await;
-    assert_eq!(status, 201);
-    let mut seen = Vec::new();
-    until(&mut ws, Duration::from_secs(20), &mut seen, |m| {
-        is_status(m, "online")
-    })
-    .await;
-    let error = until(&mut ws, Duration::from_secs(20), &mut seen, |m| {
-        is_status(m, "error")
-    })
-    .await;
-    assert!(
-        error["data"]["reason"].as_str().unwrap().contains("frozen"),
-        "{error}"
-    );
-    s.stop().await;
 }
 
 /// Events of `kind` stored for camera `id`.

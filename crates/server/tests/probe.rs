@@ -218,7 +218,7 @@ async fn stream_urls_cannot_reach_the_server_itself_metadata_or_a_redirect_targe
         pixels: vec![120; 64 * 48 * 3],
     };
     // A short motion-JPEG clip (pictures back to back, 2.4 s at ffmpeg's assumed 25 fps).
-    let clip = footfall_server::routes::live::encode_jpeg(&frame)
+    let clip = footfall_live::frames::encode_jpeg(&frame)
         .unwrap()
         .repeat(60);
     let mut picture = format!(

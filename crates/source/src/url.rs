@@ -135,8 +135,11 @@ pub fn mask_credentials_in_text(text: &str) -> String {
     while let Some(pos) = rest.find("://") {
         // Back up over the scheme letters.
         let scheme_start = rest[..pos]
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+            // Just after that character (which may take several bytes: text is UTF-8).
+            .map_or(0, |(i, c)| i + c.len_utf8());
         out.push_str(&rest[..scheme_start]);
         // A URL ends at whitespace or a double quote, not at a single quote: a password
         // may hold one (RFC 3986 allows it unencoded), and stopping there would print
@@ -174,6 +177,11 @@ mod tests {
         assert_eq!(
             mask_credentials("rtsp://cam/x?token="),
             "rtsp://cam/x?token="
+        );
+        // Found by the property tests: a multi-byte character right before a scheme.
+        assert_eq!(
+            mask_credentials_in_text("¡rtsp://u:p@h ¡://"),
+            "¡rtsp://u:***@h ¡://"
         );
         assert_eq!(mask_credentials("/videos/a@b.mp4"), "/videos/a@b.mp4");
         for name in [

@@ -1,5 +1,8 @@
 use thiserror::Error;
 
+/// Result alias for store calls.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
 /// Everything a store call can fail with. The server maps these to HTTP in one place.
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -12,10 +15,12 @@ pub enum StoreError {
     /// A foreign key or check constraint rejected the write.
     #[error("invalid reference or value: {0}")]
     Constraint(String),
+    /// The database failed (the driver's error, kept out of this crate's API: ask
+    /// [`StoreError::is_transient`], [`StoreError::is_value_refused`], ...).
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(DatabaseError),
     #[error("migration: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(DatabaseError),
     #[error("invalid database url: {0}")]
     InvalidUrl(String),
     /// A query would read more rows than [`crate::StoreOptions::max_rows_scanned`].
@@ -26,7 +31,68 @@ pub enum StoreError {
     LastAdmin,
 }
 
+/// A failure of the database driver. Its message says what happened; what a caller may
+/// decide on is asked of the [`StoreError`].
+#[derive(Debug)]
+pub struct DatabaseError(Driver);
+
+#[derive(Debug)]
+enum Driver {
+    Query(sqlx::Error),
+    Migration(sqlx::migrate::MigrateError),
+}
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Driver::Query(e) => e.fmt(f),
+            Driver::Migration(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for DatabaseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0 {
+            Driver::Query(e) => e.source(),
+            Driver::Migration(e) => e.source(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> StoreError {
+        StoreError::Database(DatabaseError(Driver::Query(e)))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migrate(DatabaseError(Driver::Migration(e)))
+    }
+}
+
 impl StoreError {
+    /// The driver's error of a query, if that is what this is.
+    fn query_error(&self) -> Option<&sqlx::Error> {
+        match self {
+            StoreError::Database(DatabaseError(Driver::Query(e))) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The database refused a value itself (PostgreSQL's "data exception" class 22: a
+    /// NUL character, a number or date out of its range), not the server failing.
+    pub fn is_value_refused(&self) -> bool {
+        matches!(self.query_error(), Some(sqlx::Error::Database(db))
+            if db.code().is_some_and(|c| c.starts_with("22")))
+    }
+
+    /// No connection was free in time (the pool's acquire timeout): busy, retry.
+    pub fn is_busy(&self) -> bool {
+        matches!(self.query_error(), Some(sqlx::Error::PoolTimedOut))
+    }
+
     /// Maps a sqlx error from a write: unique violations become [`StoreError::Conflict`]
     /// naming the field the constraint protects, FK/check violations
     /// [`StoreError::Constraint`].
@@ -53,7 +119,7 @@ impl StoreError {
                 _ => {}
             }
         }
-        StoreError::Database(err)
+        StoreError::from(err)
     }
 
     /// Whether trying the same write again later can succeed: the connection, the pool,
@@ -64,7 +130,8 @@ impl StoreError {
     /// rows refused for good aside, so one bad row never blocks the rows after it.
     pub fn is_transient(&self) -> bool {
         match self {
-            StoreError::Database(err) => sqlx_error_is_transient(err),
+            StoreError::Database(DatabaseError(Driver::Query(err))) => sqlx_error_is_transient(err),
+            StoreError::Database(DatabaseError(Driver::Migration(_))) => true,
             StoreError::Migrate(_) => true,
             StoreError::NotFound(_)
             | StoreError::Conflict { .. }
@@ -79,7 +146,7 @@ impl StoreError {
 impl StoreError {
     /// PostgreSQL cancelled the statement: it ran past `statement_timeout`.
     pub fn is_statement_timeout(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::Database(db))
+        matches!(self.query_error(), Some(sqlx::Error::Database(db))
             if db.code().as_deref() == Some("57014"))
     }
 }
@@ -140,11 +207,10 @@ mod tests {
         assert!(!StoreError::Constraint("fk".into()).is_transient());
         assert!(!StoreError::Conflict { field: "id" }.is_transient());
         assert!(!StoreError::NotFound("camera").is_transient());
-        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_transient());
-        assert!(
-            StoreError::Database(sqlx::Error::Io(std::io::Error::other("reset"))).is_transient()
-        );
-        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_transient());
+        assert!(StoreError::from(sqlx::Error::PoolTimedOut).is_transient());
+        assert!(StoreError::from(sqlx::Error::PoolTimedOut).is_busy());
+        assert!(StoreError::from(sqlx::Error::Io(std::io::Error::other("reset"))).is_transient());
+        assert!(!StoreError::from(sqlx::Error::RowNotFound).is_transient());
         // SQLite: BUSY, an extended IOERR, FULL; CONSTRAINT_FOREIGNKEY (787) is not.
         assert!(database_code_is_transient(Some("5")));
         assert!(database_code_is_transient(Some("3850")));

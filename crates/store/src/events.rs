@@ -1,8 +1,8 @@
 //! camera_events, system_alerts and workers: written by the live service, the ingest
 //! API and the alerting jobs; listed and filtered here.
 
-use crate::InsertOutcome;
 use crate::pool::on_pool;
+use crate::receipts::InsertOutcome;
 use crate::{AlertSeverity, EventSeverity, Result, Store, StoreError, WorkerStatus, db_time};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -102,12 +102,12 @@ macro_rules! insert_events_in {
                     .iter()
                     .filter_map(|e| e.client_id.as_deref())
                     .collect();
-                Some(crate::results::claim_ingest_receipts!($tx, source, "event", ids))
+                Some(crate::receipts::claim_ingest_receipts!($tx, source, "event", ids))
             }
             None => None,
         };
         let fresh_index =
-            crate::results::fresh_indices(events, |e| e.client_id.as_deref(), new_ids.as_ref());
+            crate::receipts::fresh_indices(events, |e| e.client_id.as_deref(), new_ids.as_ref());
         let fresh: Vec<&crate::NewEvent> = fresh_index.iter().map(|&i| &events[i]).collect();
         // 7 columns: 4,000 rows per statement stays under SQLite's variable limit.
         for chunk in fresh.chunks(4_000) {
@@ -129,7 +129,7 @@ macro_rules! insert_events_in {
                 .await
                 .map_err(|e| crate::StoreError::from_write(e, &[]))?;
         }
-        crate::InsertOutcome {
+        crate::receipts::InsertOutcome {
             inserted: fresh.len(),
             duplicates: events.len() - fresh.len(),
             fresh: fresh_index,

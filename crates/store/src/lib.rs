@@ -13,38 +13,31 @@ mod cameras;
 mod error;
 mod events;
 mod logs;
+mod migrations;
 mod models;
 mod partitions;
 mod pool;
+mod receipts;
 mod registry;
 mod results;
 mod sessions;
 pub mod testing;
+mod time;
 mod users;
 
 pub use api_keys::{ApiKey, NewApiKey};
 pub use audit::{AuditEntry, AuditFilter, NewAudit};
 pub use cameras::{Camera, CameraFilter, CameraWrite};
-pub use error::StoreError;
+pub use error::{DatabaseError, Result, StoreError};
 pub use events::{AlertFilter, CameraEvent, EventFilter, NewEvent, SystemAlert, Worker};
 pub use logs::{ErrorLog, PerformanceLog};
 pub use models::{AlertSeverity, CameraStatus, ErrorSeverity, EventSeverity, Role, WorkerStatus};
 pub use pool::{Backend, DEFAULT_MAX_ROWS_SCANNED, Store, StoreOptions};
+pub use receipts::InsertOutcome;
 pub use registry::{AiModel, NewAiModel};
 pub use results::{
-    Bucket, BucketRow, CountingResult, InsertOutcome, NewResult, RawPage, ResultQuery, bucket_start,
+    Bucket, BucketRow, CountingResult, NewResult, RawPage, ResultQuery, bucket_start,
 };
 pub use sessions::{AuthContext, NewSession, Session, TokenPurpose};
+pub use time::db_time;
 pub use users::{NewUser, User, UserPatch};
-
-/// Result alias for store calls.
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-use chrono::{DateTime, SubsecRound, Utc};
-
-/// Truncates to whole milliseconds: what every timestamp written by the store goes
-/// through, so that SQLite's RFC 3339 text has either no fraction or exactly three
-/// digits and compares in time order.
-pub fn db_time(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(3)
-}

@@ -7,17 +7,14 @@
 //! [`fold_buckets`] adds the fine buckets into local-time buckets.
 
 use crate::pool::on_pool;
+use crate::receipts::InsertOutcome;
 use crate::{Backend, Result, Store, db_time};
 use chrono::{
     DateTime, Datelike, Duration, FixedOffset, NaiveDate, Offset, TimeZone, Timelike, Utc,
 };
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
-
-/// Rows per INSERT statement: 15 bound columns x 2,000 rows stays under SQLite's
-/// 32,766-variable limit and PostgreSQL's 65,535.
-pub(crate) const ROWS_PER_STATEMENT: usize = 2_000;
+use std::collections::{BTreeMap, HashMap};
 
 /// One result to store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +70,7 @@ impl NewResult {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CountingResult {
     pub id: i64,
     pub camera_id: i64,
@@ -133,8 +131,10 @@ pub struct ResultQuery {
 
 /// One local-time bucket of a results query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BucketRow {
-    /// Start of the bucket in the query's time zone.
+    /// Start of the bucket, RFC 3339 with the query time zone's offset.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: DateTime<FixedOffset>,
     pub people_in: i64,
     pub people_out: i64,
@@ -174,36 +174,6 @@ struct FineBucket {
 const RESULT_COLUMNS: &str = "id, camera_id, \"timestamp\", people_count, people_in, people_out, confidence_score, \
      detection_count, false_positives, false_negatives, processing_time_ms, frame_quality_score, model_id, \
      worker_id, is_manual, created_at";
-
-/// What [`Store::insert_results`] did.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-pub struct InsertOutcome {
-    pub inserted: usize,
-    /// Rows skipped because their client id had already been stored.
-    pub duplicates: usize,
-    /// Indices (into the input) of the rows stored, in input order.
-    #[serde(skip)]
-    pub fresh: Vec<usize>,
-}
-
-/// Indices of the items to store: those without a client id, and the first item of each
-/// client id in `new_ids` (ids the receipts table had not seen). `None`: store all.
-pub(crate) fn fresh_indices<T>(
-    items: &[T],
-    client_id: impl Fn(&T) -> Option<&str>,
-    new_ids: Option<&HashSet<String>>,
-) -> Vec<usize> {
-    let Some(new_ids) = new_ids else {
-        return (0..items.len()).collect();
-    };
-    let mut seen = HashSet::new();
-    (0..items.len())
-        .filter(|&i| match client_id(&items[i]) {
-            None => true,
-            Some(id) => new_ids.contains(id) && seen.insert(id),
-        })
-        .collect()
-}
 
 impl Store {
     /// Stores a batch in one transaction: multi-row INSERTs of up to 2,000 rows plus
@@ -478,26 +448,6 @@ impl Store {
     }
 }
 
-/// Records client ids for a source inside an open transaction and evaluates to the set
-/// of ids not seen before (a macro so one text serves both backends' transactions).
-macro_rules! claim_ingest_receipts {
-    ($tx:expr, $source:expr, $kind:expr, $ids:expr) => {{
-        let mut fresh = std::collections::HashSet::<String>::new();
-        for chunk in $ids.chunks(crate::results::ROWS_PER_STATEMENT) {
-            let mut q =
-                sqlx::QueryBuilder::new("INSERT INTO ingest_receipts (source, kind, client_id) ");
-            q.push_values(chunk, |mut b, id| {
-                b.push_bind($source).push_bind($kind).push_bind(*id);
-            });
-            q.push(" ON CONFLICT DO NOTHING RETURNING client_id");
-            let rows: Vec<(String,)> = q.build_query_as().fetch_all(&mut *$tx).await?;
-            fresh.extend(rows.into_iter().map(|r| r.0));
-        }
-        fresh
-    }};
-}
-pub(crate) use claim_ingest_receipts;
-
 /// Inserts results and their hourly rollup inside the open transaction `$tx` (see
 /// [`Store::insert_results`]); evaluates to their [`InsertOutcome`]. A macro because the
 /// transaction's type differs per backend.
@@ -508,13 +458,13 @@ macro_rules! insert_results_in {
             Some(source) => {
                 let ids: Vec<&str> =
                     rows.iter().filter_map(|r| r.client_id.as_deref()).collect();
-                Some(claim_ingest_receipts!($tx, source, "count", ids))
+                Some(crate::receipts::claim_ingest_receipts!($tx, source, "count", ids))
             }
             None => None,
         };
-        let fresh_index = fresh_indices(rows, |r| r.client_id.as_deref(), new_ids.as_ref());
+        let fresh_index = crate::receipts::fresh_indices(rows, |r| r.client_id.as_deref(), new_ids.as_ref());
         let fresh: Vec<&NewResult> = fresh_index.iter().map(|&i| &rows[i]).collect();
-        for chunk in fresh.chunks(ROWS_PER_STATEMENT) {
+        for chunk in fresh.chunks(crate::receipts::ROWS_PER_STATEMENT) {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO counting_results (camera_id, \"timestamp\", people_count, people_in, people_out, \
                  confidence_score, detection_count, false_positives, false_negatives, processing_time_ms, \
@@ -544,7 +494,7 @@ macro_rules! insert_results_in {
         }
         let hours = hourly_sums(&fresh);
         let rollups: Vec<_> = hours.into_iter().collect();
-        for chunk in rollups.chunks(ROWS_PER_STATEMENT) {
+        for chunk in rollups.chunks(crate::receipts::ROWS_PER_STATEMENT) {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO counting_results_hourly (camera_id, hour_start, samples, people_in, people_out, \
                  people_count_sum, people_count_max, detection_count, confidence_sum, confidence_samples) ",
@@ -578,14 +528,14 @@ macro_rules! insert_results_in {
             ));
             q.build().execute(&mut *$tx).await?;
         }
-        crate::InsertOutcome {
+        crate::receipts::InsertOutcome {
             inserted: fresh.len(),
             duplicates: rows.len() - fresh.len(),
             fresh: fresh_index,
         }
     }};
 }
-use insert_results_in;
+pub(crate) use insert_results_in;
 
 /// Sums a batch per (camera, UTC hour start in Unix seconds).
 fn hourly_sums(rows: &[&NewResult]) -> BTreeMap<(i64, i64), FineBucket> {

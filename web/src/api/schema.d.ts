@@ -745,6 +745,16 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @enum {string} */
+        AlertSeverity: "low" | "medium" | "high" | "critical";
+        /** @description An alert raised or resolved. */
+        AlertUpdate: {
+            /** Format: int64 */
+            id: number;
+            is_resolved: boolean;
+            severity: components["schemas"]["AlertSeverity"];
+            title: string;
+        };
         /**
          * @description Which point of a box stands for the object when it is tested against lines and zones.
          * @enum {string}
@@ -773,6 +783,37 @@ export interface components {
              *     the one-time token the server printed at start-up.
              */
             setup_required: boolean;
+        };
+        /** @description One local-time bucket of a results query. */
+        BucketRow: {
+            /** Format: double */
+            avg_confidence?: number | null;
+            /**
+             * Format: double
+             * @description Mean people_count over the results in the bucket.
+             */
+            avg_count: number;
+            /** Format: int64 */
+            detection_count: number;
+            /**
+             * Format: int64
+             * @description Highest people_count of any single result in the bucket.
+             */
+            peak_count: number;
+            /** Format: int64 */
+            people_in: number;
+            /** Format: int64 */
+            people_out: number;
+            /**
+             * Format: int64
+             * @description How many results the bucket sums.
+             */
+            samples: number;
+            /**
+             * Format: date-time
+             * @description Start of the bucket, RFC 3339 with the query time zone's offset.
+             */
+            start: string;
         };
         CameraEvent: {
             /** Format: int64 */
@@ -842,7 +883,7 @@ export interface components {
             people_in_today: number;
             /** Format: int64 */
             people_out_today: number;
-            status?: string | null;
+            status?: null | components["schemas"]["CameraStatus"];
             /** @description Why the camera is in error / degraded / offline, credentials masked. */
             status_reason?: string | null;
             /** Format: date-time */
@@ -883,6 +924,12 @@ export interface components {
              */
             motion_gate: boolean;
         };
+        /**
+         * @description camera_status: the live service's state machine, offline -> connecting -> online
+         *     -> degraded (below target fps) -> reconnecting / error, plus maintenance.
+         * @enum {string}
+         */
+        CameraStatus: "offline" | "connecting" | "online" | "degraded" | "reconnecting" | "error" | "maintenance";
         CameraView: {
             /**
              * Format: date-time
@@ -916,6 +963,54 @@ export interface components {
             current_password: string;
             new_password: string;
         };
+        /** @description What a client may send on the WebSocket. */
+        ClientMessage: {
+            /** @enum {string} */
+            type: "ping";
+        } | {
+            cameras?: number[] | null;
+            /** @enum {string} */
+            type: "subscribe";
+        } | {
+            access_token?: string;
+            /** @enum {string} */
+            type: "auth";
+        };
+        /**
+         * @description What the server says on the WebSocket besides the numbered live messages
+         *     ([`footfall_live::message::LiveMessage`]).
+         */
+        ControlMessage: {
+            /** Format: int64 */
+            last_seq: number;
+            /** @enum {string} */
+            type: "hello";
+        } | {
+            /** Format: int64 */
+            oldest_seq: number;
+            /** @enum {string} */
+            type: "resync";
+        } | {
+            /** @enum {string} */
+            type: "auth_expired";
+        } | {
+            /** @enum {string} */
+            type: "session_ended";
+        } | {
+            /** @enum {string} */
+            type: "pong";
+        } | {
+            cameras?: number[] | null;
+            /** @enum {string} */
+            type: "subscribed";
+        } | {
+            /** @enum {string} */
+            type: "authenticated";
+        } | {
+            message: string;
+            /** @enum {string} */
+            type: "error";
+        };
         Coordinates: {
             /**
              * Format: double
@@ -947,17 +1042,76 @@ export interface components {
              */
             timestamp: string;
         };
+        /** @description One row of `GET /counts`: a time bucket, or a raw result with `bucket=raw`. */
+        CountRow: components["schemas"]["BucketRow"] | components["schemas"]["CountingResult"];
+        /** @description A change of a camera's counts. */
+        CountUpdate: {
+            /**
+             * Format: date-time
+             * @description When ffmpeg handed over the frame that caused the update (a live camera's update,
+             *     for frame-to-browser latency); absent at the end of a result interval.
+             */
+            frame_at?: string | null;
+            /**
+             * Format: int64
+             * @description Occupancy now: people in the camera's zones (in view when it has none). Absent
+             *     when the update does not know it (a manual correction).
+             */
+            people_count?: number | null;
+            /**
+             * Format: int64
+             * @description Line crossings in / out since the camera's previous count message (deltas).
+             */
+            people_in: number;
+            /** Format: int64 */
+            people_out: number;
+            pipeline?: null | components["schemas"]["PipelineNow"];
+            /**
+             * Format: date-time
+             * @description Time of the newest stored result behind the update (ingest, corrections).
+             */
+            timestamp?: string | null;
+        };
+        CountingResult: {
+            /** Format: int64 */
+            camera_id: number;
+            /** Format: double */
+            confidence_score?: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            detection_count: number;
+            /** Format: int32 */
+            false_negatives: number;
+            /** Format: int32 */
+            false_positives: number;
+            /** Format: double */
+            frame_quality_score?: number | null;
+            /** Format: int64 */
+            id: number;
+            is_manual: boolean;
+            /** Format: int64 */
+            model_id?: number | null;
+            /** Format: int32 */
+            people_count: number;
+            /** Format: int32 */
+            people_in: number;
+            /** Format: int32 */
+            people_out: number;
+            /** Format: double */
+            processing_time_ms?: number | null;
+            /** Format: date-time */
+            timestamp: string;
+            worker_id?: string | null;
+        };
         CountsPage: {
             bucket: string;
             /** Format: int64 */
             camera_id?: number | null;
             /** Format: date-time */
             from: string;
-            /**
-             * @description Buckets (`start`, `people_in`, `people_out`, `peak_count`, `avg_count`,
-             *     `detection_count`, `avg_confidence`, `samples`) or raw results.
-             */
-            items: Record<string, never>[];
+            /** @description Buckets, or raw results with `bucket=raw`. */
+            items: components["schemas"]["CountRow"][];
             limit: number;
             offset: number;
             /** Format: date-time */
@@ -992,6 +1146,24 @@ export interface components {
         };
         /** @enum {string} */
         EventSeverity: "low" | "medium" | "high" | "critical";
+        /** @description A camera event as stored (`GET /events` shows the same). */
+        EventUpdate: {
+            /** @description The event's details (a counting event: track, line or zone, direction). */
+            data: Record<string, never>;
+            /**
+             * @description line_in, line_out, zone_enter, zone_exit, zone_visit, status_change,
+             *     frames_dropped, or a device's own type.
+             */
+            event_type: string;
+            /** @description The event's own id (idempotency key), when it has one. */
+            id: string | null;
+            severity: components["schemas"]["EventSeverity"];
+            /**
+             * Format: date-time
+             * @description When it happened (a frame's time for counting events).
+             */
+            timestamp: string;
+        };
         ForgotPasswordRequest: {
             email: string;
         };
@@ -1080,6 +1252,46 @@ export interface components {
             /** Format: int64 */
             people_out: number;
         };
+        /** @description One numbered message of the live feed. */
+        LiveMessage: components["schemas"]["LiveUpdate"] & {
+            /**
+             * Format: date-time
+             * @description Server time of publication, RFC 3339 UTC.
+             */
+            at: string;
+            /**
+             * Format: int64
+             * @description The camera the message is about (`null`: the whole system).
+             */
+            camera_id: number | null;
+            /**
+             * Format: int64
+             * @description Increases by one per message; a client resumes from the last one it saw.
+             */
+            seq: number;
+        };
+        /** @description What happened: `type` names it, `data` holds it. */
+        LiveUpdate: {
+            /** @description A camera's counts changed. */
+            data: components["schemas"]["CountUpdate"];
+            /** @enum {string} */
+            type: "count";
+        } | {
+            /** @description A camera event: line crossing, zone entry / exit / visit, device event. */
+            data: components["schemas"]["EventUpdate"];
+            /** @enum {string} */
+            type: "event";
+        } | {
+            /** @description A camera's status changed. */
+            data: components["schemas"]["StatusUpdate"];
+            /** @enum {string} */
+            type: "camera_status";
+        } | {
+            /** @description A system alert was raised or resolved. */
+            data: components["schemas"]["AlertUpdate"];
+            /** @enum {string} */
+            type: "alert";
+        };
         LoginRequest: {
             /** @description Username or e-mail. */
             login: string;
@@ -1090,6 +1302,24 @@ export interface components {
              *     a browser application should use, so no script can read it. Default false.
              */
             refresh_cookie?: boolean;
+        };
+        /** @description What a running camera's pipeline reports with every count update. */
+        PipelineNow: {
+            /**
+             * Format: double
+             * @description Frames received per second over the last rate window (10 s); `null` until the
+             *     first window ends.
+             */
+            fps: number | null;
+            /**
+             * Format: int64
+             * @description Frames dropped at the source since the camera started (shared detector busy).
+             */
+            frames_dropped: number;
+            /** @description Totals per line since the camera's engine started (carried across restarts). */
+            lines: components["schemas"]["LineTotal"][];
+            /** @description Occupancy, entries and visitors per zone now. */
+            zones: components["schemas"]["ZoneNow"][];
         };
         /** @description A point in pixels (or in normalised 0..1 units where a type says so). */
         Point: {
@@ -1179,6 +1409,12 @@ export interface components {
          * @enum {string}
          */
         Side: "left" | "right";
+        /** @description A camera's new status. */
+        StatusUpdate: {
+            /** @description Why the camera is in error / degraded / offline, credentials masked. */
+            reason: string | null;
+            status: components["schemas"]["CameraStatus"];
+        };
         TokenResponse: {
             access_token: string;
             /**

@@ -1,7 +1,6 @@
 /**
- * The API's types, from the generated OpenAPI schema (`npm run gen:api`). Where the
- * document only says "object" (count buckets, live messages), the shapes are spelled out
- * here from the server's Rust types.
+ * The API's types, from the generated OpenAPI schema (`npm run gen:api`), which the server
+ * generates from its Rust types: nothing here is spelled out by hand.
  */
 import type { components, paths } from './schema';
 
@@ -49,18 +48,9 @@ export type CameraInput = Omit<Schemas['CameraInput'], 'settings' | 'lines' | 'z
 };
 
 /** One bucket of `GET /counts` (bucket minute / hour / day / month). */
-export interface CountBucket {
-  /** Bucket start, RFC 3339 with the query time zone's offset. */
-  start: string;
-  people_in: number;
-  people_out: number;
-  peak_count: number;
-  avg_count: number;
-  detection_count: number;
-  avg_confidence: number | null;
-  samples: number;
-}
+export type CountBucket = Schemas['BucketRow'];
 
+/** A page of `GET /counts`; the dashboard asks for buckets only, never `bucket=raw`. */
 export type CountsPage = Omit<Schemas['CountsPage'], 'items'> & { items: CountBucket[] };
 
 /** A stored camera event (`GET /events`). */

@@ -47,7 +47,7 @@ export class LiveStore {
     if (message.type === 'count') {
       // Updates caused by a frame carry its time (`frame_at`, when ffmpeg handed it over);
       // periodic refreshes only the server's.
-      const frameAt = (message.data as { frame_at?: unknown }).frame_at;
+      const frameAt = message.data.frame_at;
       this.unrendered.push(
         typeof frameAt === 'string'
           ? { at: Date.parse(frameAt), fromFrame: true }

@@ -1,53 +1,23 @@
-/** The WebSocket protocol of `/api/v1/ws` (crates/server/src/routes/live.rs). */
-import type { LineCount, ZoneCount } from '../api/types';
+/**
+ * The WebSocket protocol of `/api/v1/ws`, as generated from the server's Rust types
+ * (`footfall_live::message` for the numbered live messages, `routes::live` for the
+ * control messages) through the OpenAPI document (`npm run gen:api`).
+ */
+import type { components } from '../api/schema';
 
-export interface CountData {
-  /** Occupancy now. */
-  people_count: number;
-  /** Deltas since the camera's previous count message. */
-  people_in: number;
-  people_out: number;
-  fps?: number;
-  /** Totals since the camera started. */
-  lines?: LineCount[];
-  zones?: ZoneCount[];
-}
+type Schemas = components['schemas'];
 
-export interface StatusData {
-  status: string;
-  reason: string | null;
-}
+/** A numbered live message: `{seq, camera_id, at, type, data}`. */
+export type LiveMessage = Schemas['LiveMessage'];
+export type CountData = Schemas['CountUpdate'];
+export type StatusData = Schemas['StatusUpdate'];
+export type EventData = Schemas['EventUpdate'];
 
-export interface EventData {
-  event_type: string;
-  timestamp: string;
-  severity: string;
-  data: Record<string, unknown>;
-  id: string | null;
-}
+/** What the server says besides live messages (hello, resync, auth_expired, ...). */
+export type ControlMessage = Schemas['ControlMessage'];
 
-interface Numbered<T extends string, D> {
-  seq: number;
-  type: T;
-  camera_id: number | null;
-  /** Server time of publication, RFC 3339 UTC. */
-  at: string;
-  data: D;
-}
-
-export type LiveMessage =
-  | Numbered<'count', CountData>
-  | Numbered<'camera_status', StatusData>
-  | Numbered<'event', EventData>
-  | Numbered<'alert', Record<string, unknown>>;
-
-export type ControlMessage =
-  | { type: 'hello'; last_seq: number }
-  | { type: 'resync'; oldest_seq: number }
-  | { type: 'auth_expired' }
-  | { type: 'session_ended' }
-  | { type: 'pong' }
-  | { type: 'error'; message: string };
+/** What a client may send. */
+export type ClientMessage = Schemas['ClientMessage'];
 
 export type ServerMessage = LiveMessage | ControlMessage;
 

@@ -1,4 +1,4 @@
-import { isNumbered, type LiveMessage, type ServerMessage } from './messages';
+import { isNumbered, type ClientMessage, type LiveMessage, type ServerMessage } from './messages';
 
 export type ConnectionState = 'connecting' | 'open' | 'down' | 'stopped';
 
@@ -158,7 +158,7 @@ export class LiveSocket {
     const socket = this.socket;
     const token = await this.options.token();
     if (this.socket !== socket || !socket) return;
-    if (token) socket.send(JSON.stringify({ type: 'auth', access_token: token }));
+    if (token) socket.send(clientMessage({ type: 'auth', access_token: token }));
     else this.stop();
   }
 
@@ -187,7 +187,7 @@ export class LiveSocket {
         this.dropped();
         return;
       }
-      socket.send(JSON.stringify({ type: 'ping' }));
+      socket.send(clientMessage({ type: 'ping' }));
       this.startHeartbeat();
     }, PING_EVERY_MS);
   }
@@ -198,4 +198,9 @@ export class LiveSocket {
     this.reconnectTimer = null;
     this.heartbeatTimer = null;
   }
+}
+
+/** A client message as sent (typed, so it cannot drift from the server's). */
+function clientMessage(message: ClientMessage): string {
+  return JSON.stringify(message);
 }

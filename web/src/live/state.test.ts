@@ -50,7 +50,7 @@ describe('live state', () => {
   it('keeps status, its reason and optional line / zone totals', () => {
     let s = applyMessage(emptyLiveState, { seq: 1, type: 'camera_status', camera_id: 4, at: '2026-03-01T10:00:00Z', data: { status: 'error', reason: 'stream stalled' } });
     expect(s.cameras.get(4)).toMatchObject({ status: 'error', status_reason: 'stream stalled' });
-    s = applyMessage(s, { seq: 2, type: 'count', camera_id: 4, at: '2026-03-01T10:00:01Z', data: { people_count: 1, people_in: 0, people_out: 0, fps: 9.5, lines: [{ name: 'exit', people_in: 3, people_out: 1 }] } });
+    s = applyMessage(s, { seq: 2, type: 'count', camera_id: 4, at: '2026-03-01T10:00:01Z', data: { people_count: 1, people_in: 0, people_out: 0, pipeline: { fps: 9.5, frames_dropped: 0, lines: [{ name: 'exit', people_in: 3, people_out: 1 }], zones: [] } } });
     expect(s.cameras.get(4)).toMatchObject({ fps: 9.5, lines: [{ name: 'exit', people_in: 3, people_out: 1 }], zones: [] });
   });
 

@@ -118,9 +118,10 @@ export function applyMessage(state: LiveState, message: LiveMessage): LiveState 
         people_count: d.people_count ?? camera.people_count,
         people_in_today: (sameDay ? camera.people_in_today : 0) + (d.people_in ?? 0),
         people_out_today: (sameDay ? camera.people_out_today : 0) + (d.people_out ?? 0),
-        fps: d.fps ?? camera.fps,
-        lines: d.lines ?? camera.lines,
-        zones: d.zones ?? camera.zones,
+        // What only a camera running on the server knows (absent for ingest, corrections).
+        fps: d.pipeline ? (d.pipeline.fps ?? camera.fps) : camera.fps,
+        lines: d.pipeline?.lines ?? camera.lines,
+        zones: d.pipeline?.zones ?? camera.zones,
         updated_at: message.at,
       };
       break;

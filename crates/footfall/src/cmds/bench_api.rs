@@ -78,9 +78,7 @@ async fn bench(args: Args) -> Result<ExitCode> {
     config.database.data_dir = data_dir.path().to_path_buf();
     config.auth.login_per_ip_per_minute = 100_000;
     config.logging.level = "warn".into();
-    let store = footfall_server::open_store(&config)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let store = footfall_server::open_store(&config).await?;
 
     // 1. Ingest.
     let now = Utc::now();
@@ -143,12 +141,8 @@ async fn bench(args: Args) -> Result<ExitCode> {
     );
 
     // 2. Server and counts query load.
-    let services =
-        footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let server = footfall_server::Server::start(config, services, listener)
-        .await
-        .map_err(|e| anyhow!(e))?;
+    let server = footfall_server::boot(config, listener).await?;
     let base = format!("http://{}", server.addr);
     let password = "Bench-Password-2026";
     let params = server.state.password;

@@ -160,16 +160,10 @@ impl LiveBench {
         config.server.metrics_bind = None;
         adjust(&mut config);
         let database_url = config.database.resolved_url();
-        let store = footfall_server::open_store(&config)
-            .await
-            .map_err(|e| anyhow!(e))?;
-        let services =
-            footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let server = footfall_server::Server::start(config, services, listener)
-            .await
-            .map_err(|e| anyhow!(e))?;
+        let server = footfall_server::boot(config, listener).await?;
         let state = server.state.clone();
+        let store = state.store.clone();
         let password = "Bench-Password-2026";
         let hash = footfall_server::auth::password::hash(password, state.password)
             .await

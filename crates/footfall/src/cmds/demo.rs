@@ -63,13 +63,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let store = footfall_server::open_store(&config).await.map_err(|e| anyhow!(e))?;
-        let services = footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
         let listener = tokio::net::TcpListener::bind(config.server.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.bind))?;
-        let server = footfall_server::Server::start(config, services, listener).await.map_err(|e| anyhow!(e))?;
+        let server = footfall_server::boot(config, listener).await?;
         let state = server.state.clone();
+        let store = state.store.clone();
         let login = match store.user_by_login("admin").await? {
             Some(_) => "admin (existing account; password as set before)".to_string(),
             None => {
@@ -105,7 +104,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             }))?;
             let write = footfall_server::routes::cameras::to_write(&state, input, None).map_err(|e| anyhow!(e.body.message))?;
             store.create_camera(&write, chrono::Utc::now()).await?;
-            state.cameras_changed.notify_one();
+            state.live.cameras_changed();
         }
         let base = format!("http://{}", server.addr);
         let dashboard = if has_dashboard {

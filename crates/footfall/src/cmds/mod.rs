@@ -1,6 +1,9 @@
 pub mod bench;
+#[cfg(feature = "bench")]
 pub mod bench_api;
+#[cfg(feature = "bench")]
 pub mod bench_live;
+#[cfg(feature = "bench")]
 pub mod bench_soak;
 pub mod count;
 pub mod demo;

@@ -67,12 +67,10 @@ pub fn serve(args: ServeArgs) -> Result<ExitCode> {
     }
     init_server_logging(&config);
     runtime()?.block_on(async move {
-        let store = footfall_server::open_store(&config).await.map_err(|e| anyhow!(e))?;
-        let services = footfall_server::default_services(&config, store).map_err(|e| anyhow!(e))?;
         let listener = tokio::net::TcpListener::bind(config.server.bind)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.bind))?;
-        let server = footfall_server::Server::start(config, services, listener).await.map_err(|e| anyhow!(e))?;
+        let server = footfall_server::boot(config, listener).await?;
         let scheme = if server.state.config.server.tls_cert.is_some() {
             "https"
         } else {
@@ -119,9 +117,7 @@ async fn shutdown_signal() {
 pub fn migrate(args: ConfigArgs) -> Result<ExitCode> {
     let config = args.load()?;
     runtime()?.block_on(async move {
-        let store = footfall_server::open_store(&config)
-            .await
-            .map_err(|e| anyhow!(e))?;
+        let store = footfall_server::open_store(&config).await?;
         let pending = store.pending_migrations().await?;
         println!(
             "database {:?}: migrated ({pending} pending)",
@@ -166,11 +162,8 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
         }
     };
     runtime()?.block_on(async move {
-        let store = footfall_server::open_store(&config)
-            .await
-            .map_err(|e| anyhow!(e))?;
-        let services =
-            footfall_server::default_services(&config, store.clone()).map_err(|e| anyhow!(e))?;
+        let store = footfall_server::open_store(&config).await?;
+        let services = footfall_server::default_services(&config, store.clone())?;
         let state = footfall_server::state::AppState::new(config, services)
             .await
             .map_err(|e| anyhow!(e))?;

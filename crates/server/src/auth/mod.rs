@@ -1,7 +1,7 @@
 //! Authentication (who is calling) and authorisation (may they), for REST and GraphQL.
 
-pub mod password;
-pub mod tokens;
+/// Passwords and tokens, where callers have always found them.
+pub use crate::{password, tokens};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -68,15 +68,9 @@ impl RequestMeta {
     }
 }
 
-/// An address (`10.0.0.1`) or a network (`10.0.0.0/8`); `None` if it is neither.
-pub fn parse_net(text: &str) -> Option<ipnet::IpNet> {
-    let text = text.trim();
-    text.parse::<ipnet::IpNet>().ok().or_else(|| {
-        text.parse::<std::net::IpAddr>()
-            .ok()
-            .map(ipnet::IpNet::from)
-    })
-}
+/// Response extension set by the role guard: who made the request.
+#[derive(Debug, Clone, Copy)]
+pub struct AuthenticatedUser(pub i64);
 
 /// The client behind `peer`: the peer itself unless it is a trusted proxy; then, walking
 /// `X-Forwarded-For` from the right (each proxy appends the address it saw), the first
@@ -231,7 +225,9 @@ mod tests {
     use super::*;
 
     fn nets(list: &[&str]) -> Vec<ipnet::IpNet> {
-        list.iter().map(|n| parse_net(n).unwrap()).collect()
+        list.iter()
+            .map(|n| crate::validate::parse_net(n).unwrap())
+            .collect()
     }
 
     #[test]
@@ -258,7 +254,10 @@ mod tests {
             peer,
             "no proxy trusted"
         );
-        assert!(parse_net("10.0.0.0/33").is_none() && parse_net("proxy").is_none());
+        assert!(
+            crate::validate::parse_net("10.0.0.0/33").is_none()
+                && crate::validate::parse_net("proxy").is_none()
+        );
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! /api/v1/auth/* and /api/v1/me: register, setup, login, refresh, logout, passwords,
 //! e-mail verification.
 
-use crate::auth::tokens::{new_refresh_token, refresh_token_session};
-use crate::auth::{Caller, RequestMeta, password};
+use crate::auth::{Caller, RequestMeta};
 use crate::crypto::{random_token, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::Mail;
+use crate::password;
 use crate::state::AppState;
+use crate::tokens::{new_refresh_token, refresh_token_session};
 use crate::validate::{self, ValidJson};
 use axum::Json;
 use axum::extract::State;
@@ -212,7 +213,7 @@ pub async fn setup(
     meta: RequestMeta,
     ValidJson(body): ValidJson<SetupRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let expected = crate::setup_token(&state);
+    let expected = state.setup_token();
     let now = state.clock.now();
     state
         .limiter

@@ -11,65 +11,10 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
 use footfall_core::counting::{CountingConfig, LineConfig, ZoneConfig};
+use footfall_live::{CameraSettings, StoredSettings};
 use footfall_store::{Camera, CameraFilter, CameraStatus, CameraWrite, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-/// Per-camera pipeline settings. Defaults are what `footfall count` uses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct CameraSettings {
-    /// Frames per second given to the detector, 0.1..=60. Default 5.
-    pub detector_fps: f64,
-    /// Minimum detection confidence, 0.05..=0.95. Default 0.3.
-    pub confidence: f32,
-    /// Detector class ids counted (COCO: 0 = person). Default [0].
-    pub classes: Vec<u32>,
-    /// Skip detection on frames without motion. Default true.
-    pub motion_gate: bool,
-    /// File sources: play in a loop (they always play in real time, like a camera).
-    /// Default false: the camera goes offline when the file ends.
-    pub loop_file: bool,
-}
-
-impl Default for CameraSettings {
-    fn default() -> Self {
-        CameraSettings {
-            detector_fps: 5.0,
-            confidence: 0.3,
-            classes: vec![0],
-            motion_gate: true,
-            loop_file: false,
-        }
-    }
-}
-
-impl CameraSettings {
-    fn validate(&self) -> ApiResult<()> {
-        if !(self.detector_fps.is_finite() && (0.1..=60.0).contains(&self.detector_fps)) {
-            return Err(ApiError::invalid(
-                "settings.detector_fps",
-                "must be 0.1 to 60",
-            ));
-        }
-        if !(self.confidence.is_finite() && (0.05..=0.95).contains(&self.confidence)) {
-            return Err(ApiError::invalid(
-                "settings.confidence",
-                "must be 0.05 to 0.95",
-            ));
-        }
-        if self.classes.is_empty()
-            || self.classes.len() > 80
-            || self.classes.iter().any(|c| *c >= 1000)
-        {
-            return Err(ApiError::invalid(
-                "settings.classes",
-                "must list 1 to 80 class ids below 1000",
-            ));
-        }
-        Ok(())
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -138,20 +83,9 @@ pub struct CameraView {
     pub updated_at: DateTime<Utc>,
 }
 
-/// settings JSON as stored: the pipeline settings plus lines and zones.
-#[derive(Debug, Default, Serialize, Deserialize)]
-pub struct StoredSettings {
-    #[serde(flatten)]
-    pub settings: CameraSettings,
-    #[serde(default)]
-    pub lines: Vec<LineConfig>,
-    #[serde(default)]
-    pub zones: Vec<ZoneConfig>,
-}
-
 impl From<Camera> for CameraView {
     fn from(c: Camera) -> CameraView {
-        let stored: StoredSettings = serde_json::from_value(c.settings).unwrap_or_default();
+        let stored = StoredSettings::from_row(&c.settings);
         CameraView {
             id: c.id,
             name: c.name,
@@ -226,7 +160,10 @@ pub fn to_write(
             return Err(ApiError::invalid("coordinates.lon", "must be -180 to 180"));
         }
     }
-    input.settings.validate()?;
+    input
+        .settings
+        .validate()
+        .map_err(|e| ApiError::invalid(e.field, e.message))?;
     let counting = CountingConfig {
         lines: input.lines,
         zones: input.zones,
@@ -332,7 +269,7 @@ pub async fn create(
         )
         .await?;
     tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
-    state.cameras_changed.notify_one();
+    state.live.cameras_changed();
     Ok((StatusCode::CREATED, Json(camera.into())))
 }
 
@@ -374,7 +311,7 @@ pub async fn replace(
                 .with_new(audit_values(&after)),
         )
         .await?;
-    state.cameras_changed.notify_one();
+    state.live.cameras_changed();
     Ok(Json(after.into()))
 }
 
@@ -410,12 +347,12 @@ pub async fn delete(
     let now = state.clock.now();
     if before.archived_at.is_none() {
         state.store.archive_camera(id, now).await?;
-        state.cameras_changed.notify_one();
+        state.live.cameras_changed();
     } else if !purge {
         return Err(ApiError::not_found("camera"));
     }
     if purge {
-        crate::supervisor::retire(&state, id).await.map_err(|_| {
+        state.live.retire(id).await.map_err(|_| {
             ApiError::unavailable(
                 "the camera's pipeline did not stop in time; nothing was deleted, try again",
             )
@@ -521,7 +458,7 @@ pub async fn probe(
 /// within 15 s (the probe is abandoned, and its ffmpeg killed, after that). At most
 /// `cameras.max_probes` run at once, `cameras.max_probes_per_user` per user (429 beyond).
 async fn probe_url(state: &AppState, caller: &Caller, url: String) -> ApiResult<ProbeResult> {
-    use crate::live_access::SlotKey;
+    use crate::stream_slots::SlotKey;
     let limits = &state.config.cameras;
     let _slot = state
         .stream_slots

@@ -165,7 +165,7 @@ pub async fn counts(
         .insert_results(&rows, Some(&format!("key:{}", key.id)))
         .await?;
     let stored: Vec<&NewResult> = outcome.fresh.iter().map(|&i| &rows[i]).collect();
-    super::live::publish_counts(&state, &stored);
+    state.live.hub.publish_results(&stored, state.clock.now());
     Ok(Json(IngestOutcome {
         inserted: outcome.inserted,
         duplicates: outcome.duplicates,
@@ -253,7 +253,7 @@ pub async fn events(
         .insert_events(&rows, Some(&format!("key:{}", key.id)))
         .await?;
     let stored: Vec<&NewEvent> = outcome.fresh.iter().map(|&i| &rows[i]).collect();
-    super::live::publish_events(&state, &stored);
+    state.live.hub.publish_events(stored, state.clock.now());
     Ok(Json(IngestOutcome {
         inserted: outcome.inserted,
         duplicates: outcome.duplicates,

@@ -20,22 +20,79 @@
 
 use crate::auth::{Caller, RequestMeta, authenticate};
 use crate::error::{ApiError, ApiResult};
-use crate::live::{CameraLive, LiveMessage};
-use crate::live_access::{AccessWatch, SlotKey, StreamEnd};
+use crate::live_access::{AccessWatch, StreamEnd};
 use crate::state::AppState;
+use crate::stream_slots::SlotKey;
 use axum::Json;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
-use serde::Deserialize;
-use serde_json::json;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use footfall_live::hub::{CameraLive, Published};
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
 use std::time::Duration;
 use tokio::sync::broadcast::error::RecvError;
 
 pub async fn live(State(state): State<AppState>) -> Json<Vec<CameraLive>> {
-    Json(state.live.cameras())
+    Json(state.live.hub.cameras())
+}
+
+/// What the server says on the WebSocket besides the numbered live messages
+/// ([`footfall_live::message::LiveMessage`]).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ControlMessage {
+    /// First message: the newest sequence number now.
+    Hello {
+        last_seq: u64,
+    },
+    /// `since` is older than the replay window: reload state over REST, then follow.
+    Resync {
+        oldest_seq: u64,
+    },
+    /// The access token expired: delivery pauses (nothing is lost) until the client
+    /// sends a fresh one.
+    AuthExpired,
+    /// The session behind the connection is gone; a close (code 4401) follows.
+    SessionEnded,
+    Pong,
+    /// The cameras now followed (`null`: all).
+    Subscribed {
+        cameras: Option<Vec<i64>>,
+    },
+    /// A fresh token was accepted; delivery resumes.
+    Authenticated,
+    Error {
+        message: String,
+    },
+}
+
+/// What a client may send on the WebSocket.
+#[derive(Debug, Clone, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientMessage {
+    Ping,
+    /// Follow these cameras only (`null`: all).
+    Subscribe {
+        cameras: Option<Vec<i64>>,
+    },
+    /// A fresh access token of the same user.
+    Auth {
+        #[serde(default)]
+        access_token: String,
+    },
+}
+
+impl ClientMessage {
+    /// Reads a client's text frame; the error is what to tell the client.
+    fn parse(text: &str) -> Result<ClientMessage, &'static str> {
+        let value: serde_json::Value =
+            serde_json::from_str(text).map_err(|_| "messages are JSON objects")?;
+        if !matches!(value["type"].as_str(), Some("ping" | "subscribe" | "auth")) {
+            return Err("unknown message type");
+        }
+        serde_json::from_value(value).map_err(|_| "cameras must be a list of ids or null")
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -127,8 +184,8 @@ struct Session {
 }
 
 impl Session {
-    fn wants(&self, m: &LiveMessage) -> bool {
-        match (&self.cameras, m.camera_id) {
+    fn wants(&self, m: &Published) -> bool {
+        match (&self.cameras, m.message.camera_id) {
             (None, _) | (_, None) => true,
             (Some(set), Some(id)) => set.contains(&id),
         }
@@ -141,46 +198,56 @@ impl Session {
             .is_ok()
     }
 
-    async fn send_json(socket: &mut WebSocket, value: serde_json::Value) -> bool {
+    async fn send(socket: &mut WebSocket, message: ControlMessage) -> bool {
+        let text = serde_json::to_string(&message).unwrap_or_default();
+        socket.send(Message::Text(text.into())).await.is_ok()
+    }
+
+    /// A live message, as serialised once by the hub.
+    async fn send_published(socket: &mut WebSocket, m: &Published) -> bool {
         socket
-            .send(Message::Text(value.to_string().into()))
+            .send(Message::Text(m.json.as_ref().into()))
             .await
             .is_ok()
+    }
+
+    async fn send_error(socket: &mut WebSocket, message: impl Into<String>) -> bool {
+        let message = message.into();
+        Self::send(socket, ControlMessage::Error { message }).await
     }
 
     /// Sends every message after `last` from the replay window; returns the new `last`,
     /// or `None` when the socket is gone.
     async fn replay(&self, socket: &mut WebSocket, last: u64) -> Option<u64> {
-        match self.state.live.since(last) {
+        let hub = &self.state.live.hub;
+        match hub.since(last) {
             Ok(messages) => {
                 let mut last = last;
                 for m in messages {
-                    if self.wants(&m) && !Self::send_json(socket, json!(*m)).await {
+                    if self.wants(&m) && !Self::send_published(socket, &m).await {
                         return None;
                     }
-                    last = m.seq;
+                    last = m.message.seq;
                 }
                 Some(last)
             }
             Err(gap) => {
-                if !Self::send_json(
-                    socket,
-                    json!({"type": "resync", "oldest_seq": gap.oldest_seq}),
-                )
-                .await
-                {
+                let resync = ControlMessage::Resync {
+                    oldest_seq: gap.oldest_seq,
+                };
+                if !Self::send(socket, resync).await {
                     return None;
                 }
-                Some(self.state.live.last_seq())
+                Some(hub.last_seq())
             }
         }
     }
 
     async fn run(mut self, mut socket: WebSocket, since: Option<u64>) {
         // Subscribe before reading the window, so nothing falls between the two.
-        let mut rx = self.state.live.subscribe();
-        let current = self.state.live.last_seq();
-        if !Self::send_json(&mut socket, json!({"type": "hello", "last_seq": current})).await {
+        let mut rx = self.state.live.hub.subscribe();
+        let current = self.state.live.hub.last_seq();
+        if !Self::send(&mut socket, ControlMessage::Hello { last_seq: current }).await {
             return;
         }
         let mut last = match since {
@@ -196,22 +263,22 @@ impl Session {
             tokio::select! {
                 received = rx.recv() => match received {
                     Ok(m) => {
-                        if m.seq <= last {
+                        if m.message.seq <= last {
                             continue;
                         }
                         if !self.paused && !self.token_valid() {
                             self.paused = true;
-                            if !Self::send_json(&mut socket, json!({"type": "auth_expired"})).await {
+                            if !Self::send(&mut socket, ControlMessage::AuthExpired).await {
                                 return;
                             }
                         }
                         if self.paused {
                             continue;
                         }
-                        if self.wants(&m) && !Self::send_json(&mut socket, json!(*m)).await {
+                        if self.wants(&m) && !Self::send_published(&mut socket, &m).await {
                             return;
                         }
-                        last = m.seq;
+                        last = m.message.seq;
                     }
                     // Too slow for the broadcast buffer: catch up from the window.
                     Err(RecvError::Lagged(_)) => match self.replay(&mut socket, last).await {
@@ -243,7 +310,7 @@ impl Session {
                 end = self.access.lost() => {
                     let (code, reason) = match end {
                         StreamEnd::SessionEnded => {
-                            let _ = Self::send_json(&mut socket, json!({"type": "session_ended"})).await;
+                            let _ = Self::send(&mut socket, ControlMessage::SessionEnded).await;
                             (CLOSE_SESSION_ENDED, "session ended")
                         }
                         // "Going away": the client reconnects (to this server once it is
@@ -264,220 +331,54 @@ impl Session {
 
     /// Handles one client message; false when the socket is gone.
     async fn handle(&mut self, socket: &mut WebSocket, text: &str) -> bool {
-        let message: serde_json::Value = match serde_json::from_str(text) {
-            Ok(v) => v,
-            Err(_) => {
-                return Self::send_json(
-                    socket,
-                    json!({"type": "error", "message": "messages are JSON objects"}),
-                )
-                .await;
-            }
+        let message = match ClientMessage::parse(text) {
+            Ok(m) => m,
+            Err(why) => return Self::send_error(socket, why).await,
         };
-        match message["type"].as_str() {
-            Some("ping") => Self::send_json(socket, json!({"type": "pong"})).await,
-            Some("subscribe") => {
-                self.cameras = match &message["cameras"] {
-                    serde_json::Value::Null => None,
-                    serde_json::Value::Array(ids) => Some(ids.iter().filter_map(|v| v.as_i64()).collect()),
-                    _ => return Self::send_json(socket, json!({"type": "error", "message": "cameras must be a list of ids or null"})).await,
-                };
-                Self::send_json(socket, json!({"type": "subscribed", "cameras": self.cameras.as_ref().map(|c| { let mut v: Vec<_> = c.iter().copied().collect(); v.sort(); v })})).await
+        match message {
+            ClientMessage::Ping => Self::send(socket, ControlMessage::Pong).await,
+            ClientMessage::Subscribe { cameras } => {
+                self.cameras = cameras.map(|ids| ids.into_iter().collect());
+                let mut cameras: Option<Vec<i64>> =
+                    self.cameras.as_ref().map(|c| c.iter().copied().collect());
+                if let Some(ids) = &mut cameras {
+                    ids.sort_unstable();
+                }
+                Self::send(socket, ControlMessage::Subscribed { cameras }).await
             }
-            Some("auth") => {
-                let token = message["access_token"].as_str().unwrap_or("").to_string();
-                let header = format!("Bearer {token}");
+            ClientMessage::Auth { access_token } => {
+                let header = format!("Bearer {access_token}");
                 match authenticate(&self.state, Some(&header), RequestMeta::default()).await {
                     Ok(caller) if caller.user_id == self.caller.user_id => {
-                        self.token = token;
+                        self.token = access_token;
                         self.access.follow(caller.session_token);
                         self.paused = false;
-                        Self::send_json(socket, json!({"type": "authenticated"})).await
+                        Self::send(socket, ControlMessage::Authenticated).await
                     }
-                    Ok(_) => {
-                        Self::send_json(
-                            socket,
-                            json!({"type": "error", "message": "token of another user"}),
-                        )
-                        .await
-                    }
-                    Err(e) => {
-                        Self::send_json(socket, json!({"type": "error", "message": e.body.message}))
-                            .await
-                    }
+                    Ok(_) => Self::send_error(socket, "token of another user").await,
+                    Err(e) => Self::send_error(socket, e.body.message).await,
                 }
             }
-            _ => {
-                Self::send_json(
-                    socket,
-                    json!({"type": "error", "message": "unknown message type"}),
-                )
-                .await
-            }
         }
     }
 }
 
-/// What one batch changed for one camera.
-#[derive(Default)]
-struct CountDelta {
-    people_in: i64,
-    people_out: i64,
-    /// Occupancy of the newest non-correction result, with its time.
-    latest: Option<(chrono::DateTime<chrono::Utc>, i32)>,
-}
-
-/// Publishes what a stored batch of results changed, one count message per camera.
-pub fn publish_counts(state: &AppState, rows: &[&footfall_store::NewResult]) {
-    let mut per_camera: std::collections::BTreeMap<i64, CountDelta> = Default::default();
-    for r in rows {
-        let delta = per_camera.entry(r.camera_id).or_default();
-        delta.people_in += i64::from(r.people_in);
-        delta.people_out += i64::from(r.people_out);
-        if !r.is_manual && delta.latest.is_none_or(|(t, _)| r.timestamp >= t) {
-            delta.latest = Some((r.timestamp, r.people_count));
-        }
-    }
-    let now = state.clock.now();
-    for (camera, delta) in per_camera {
-        let mut data = json!({"people_in": delta.people_in, "people_out": delta.people_out});
-        if let Some((t, count)) = delta.latest {
-            data["people_count"] = json!(count);
-            data["timestamp"] = json!(t);
-        }
-        state
-            .live
-            .publish(crate::live::Kind::Count, Some(camera), now, data);
-    }
-}
-
-/// Publishes stored events.
-pub fn publish_events(state: &AppState, events: &[&footfall_store::NewEvent]) {
-    let now = state.clock.now();
-    for e in events {
-        let data = json!({"event_type": e.event_type, "timestamp": e.timestamp, "severity": e.severity,
-                          "data": e.event_data, "id": e.client_id});
-        state
-            .live
-            .publish(crate::live::Kind::Event, Some(e.camera_id), now, data);
-    }
-}
-
-/// The last JPEG encoded per camera and drawing (`overlay`), with the time of the frame
-/// it shows. Each entry has its own async lock, so viewers asking at once wait for one
-/// encode instead of each running their own.
-#[derive(Default)]
-pub struct JpegCache {
-    entries: std::sync::Mutex<HashMap<(i64, bool), EncodedSlot>>,
-    /// Frames encoded since start (each frame at most once per drawing).
-    pub encodes: std::sync::atomic::AtomicU64,
-}
-
-/// One camera's latest JPEG (one drawing), behind the lock its encoders share.
-type EncodedSlot = Arc<tokio::sync::Mutex<Option<Encoded>>>;
-
-struct Encoded {
-    frame_at: chrono::DateTime<chrono::Utc>,
-    jpeg: axum::body::Bytes,
-}
-
-impl JpegCache {
-    fn entry(&self, id: i64, overlay: bool) -> EncodedSlot {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .entry((id, overlay))
-            .or_default()
-            .clone()
-    }
-
-    /// Drops what is kept for a camera that no longer runs here.
-    fn forget(&self, id: i64) {
-        self.entries
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(camera, _), _| *camera != id);
-    }
-}
-
-/// The latest frame of camera `id`, JPEG-encoded, drawn on when `overlay`; encoded once
-/// per frame however many viewers ask.
+/// The latest frame of camera `id` as a JPEG (see [`footfall_live::frames`]): 404 for an
+/// unknown camera, 409 for one not running here, 503 before its first frame.
 async fn latest_jpeg(state: &AppState, id: i64, overlay: bool) -> ApiResult<axum::body::Bytes> {
-    let slot = state
-        .frames
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&id)
-        .cloned();
-    let Some(slot) = slot else {
-        state.jpegs.forget(id);
-        // 404 for an unknown camera, 409 for one that is not running here.
-        state.store.camera(id).await?;
-        return Err(ApiError::conflict(
-            "camera",
-            "the camera is not running (disabled, or on another node)",
-        ));
-    };
-    let entry = state.jpegs.entry(id, overlay);
-    let mut cached = entry.lock().await;
-    let newest_at = slot
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .as_ref()
-        .map(|l| l.at);
-    let Some(newest_at) = newest_at else {
-        return Err(ApiError::unavailable(
-            "no frame yet; the camera is connecting",
-        ));
-    };
-    if let Some(encoded) = cached.as_ref().filter(|e| e.frame_at == newest_at) {
-        return Ok(encoded.jpeg.clone());
-    }
-    // Cloned under the slot's lock (held briefly: the camera thread writes it), then
-    // drawn and encoded off the async threads.
-    let latest = slot.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let Some(mut latest) = latest else {
-        return Err(ApiError::unavailable(
-            "no frame yet; the camera is connecting",
-        ));
-    };
-    let frame_at = latest.at;
-    let jpeg = tokio::task::spawn_blocking(move || {
-        if overlay {
-            footfall_core::render::annotate(
-                &mut latest.frame,
-                &latest.counting,
-                &latest.report,
-                &latest.counts,
-            );
+    use footfall_live::frames::SnapshotError;
+    match state.live.frames.latest_jpeg(id, overlay).await {
+        Ok(jpeg) => Ok(jpeg),
+        Err(SnapshotError::NotRunning) => {
+            state.store.camera(id).await?;
+            Err(ApiError::conflict(
+                "camera",
+                SnapshotError::NotRunning.to_string(),
+            ))
         }
-        encode_jpeg(&latest.frame)
-    })
-    .await
-    .map_err(ApiError::internal)??;
-    state
-        .jpegs
-        .encodes
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let jpeg = axum::body::Bytes::from(jpeg);
-    *cached = Some(Encoded {
-        frame_at,
-        jpeg: jpeg.clone(),
-    });
-    Ok(jpeg)
-}
-
-/// BGR frame -> JPEG (quality 80).
-pub fn encode_jpeg(frame: &footfall_core::frame::Frame) -> ApiResult<Vec<u8>> {
-    let mut out = Vec::with_capacity(frame.pixels.len() / 8);
-    let (w, h) = (u16::try_from(frame.width), u16::try_from(frame.height));
-    let (Ok(w), Ok(h)) = (w, h) else {
-        return Err(ApiError::internal("frame too large for JPEG"));
-    };
-    jpeg_encoder::Encoder::new(&mut out, 80)
-        .encode(&frame.pixels, w, h, jpeg_encoder::ColorType::Bgr)
-        .map_err(ApiError::internal)?;
-    Ok(out)
+        Err(e @ SnapshotError::NoFrameYet) => Err(ApiError::unavailable(e.to_string())),
+        Err(e @ SnapshotError::Encode(_)) => Err(ApiError::internal(e)),
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -506,7 +407,7 @@ pub async fn snapshot(
 struct MjpegViewer {
     state: AppState,
     access: AccessWatch,
-    _slot: crate::live_access::Slot,
+    _slot: crate::stream_slots::Slot,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -103,12 +103,13 @@ pub async fn resolve_alert(
                 .with_new(json!({"is_resolved": true})),
         )
         .await?;
-    state.live.publish(
-        crate::live::Kind::Alert,
-        alert.camera_id,
-        state.clock.now(),
-        serde_json::json!({"id": alert.id, "is_resolved": true, "severity": alert.severity, "title": alert.title}),
-    );
+    let resolved = footfall_live::message::AlertUpdate {
+        id: alert.id,
+        is_resolved: true,
+        severity: alert.severity,
+        title: alert.title.clone(),
+    };
+    (state.live.hub).publish_alert(alert.camera_id, state.clock.now(), resolved);
     Ok(Json(alert))
 }
 

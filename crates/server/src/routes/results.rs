@@ -9,110 +9,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Tz;
-use footfall_store::{Bucket, NewResult, ResultQuery};
+use footfall_store::{Bucket, NewResult};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::fmt::Write;
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct CountsQuery {
-    /// Start, RFC 3339 (default: 24 hours before `to`). Rounded down to its bucket.
-    pub from: Option<String>,
-    /// End, exclusive, RFC 3339 (default: now).
-    pub to: Option<String>,
-    /// raw, minute, hour (default), day or month.
-    pub bucket: Option<String>,
-    /// IANA time zone for bucket boundaries, e.g. Europe/Berlin (default UTC).
-    pub tz: Option<String>,
-    /// Page size, 1..=10000 (CSV: up to 100000). Default 1000.
-    pub limit: Option<i64>,
-    pub offset: Option<i64>,
-    /// json (default) or csv.
-    pub format: Option<String>,
-}
-
-/// Longest range per bucket size, so one request cannot ask for millions of buckets.
-fn max_range(bucket: Bucket) -> Duration {
-    match bucket {
-        Bucket::Raw | Bucket::Minute => Duration::days(31),
-        Bucket::Hour => Duration::days(366),
-        Bucket::Day | Bucket::Month => Duration::days(3660),
-    }
-}
-
-fn parse_time(value: &str, field: &str) -> ApiResult<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time like 2026-11-29T10:00:00Z"))
-}
-
-pub struct ParsedCounts {
-    pub query: ResultQuery,
-    pub csv: bool,
-}
-
-pub fn parse_counts(
-    q: &CountsQuery,
-    camera_id: Option<i64>,
-    now: DateTime<Utc>,
-) -> ApiResult<ParsedCounts> {
-    let csv = match q.format.as_deref().unwrap_or("json") {
-        "json" => false,
-        "csv" => true,
-        _ => return Err(ApiError::invalid("format", "must be json or csv")),
-    };
-    let bucket: Bucket = q
-        .bucket
-        .as_deref()
-        .unwrap_or("hour")
-        .parse()
-        .map_err(|m: String| ApiError::invalid("bucket", m))?;
-    let time_zone: Tz = q.tz.as_deref().unwrap_or("UTC").parse().map_err(|_| {
-        ApiError::invalid(
-            "tz",
-            "must be an IANA time zone such as UTC or Europe/Berlin",
-        )
-    })?;
-    let to =
-        q.to.as_deref()
-            .map(|v| parse_time(v, "to"))
-            .transpose()?
-            .unwrap_or(now);
-    let from = q
-        .from
-        .as_deref()
-        .map(|v| parse_time(v, "from"))
-        .transpose()?
-        .unwrap_or(to - Duration::hours(24));
-    if from >= to {
-        return Err(ApiError::invalid("from", "must be before to"));
-    }
-    if to - from > max_range(bucket) {
-        return Err(ApiError::invalid(
-            "to",
-            format!(
-                "range is limited to {} days for bucket {bucket:?}",
-                max_range(bucket).num_days()
-            )
-            .to_lowercase(),
-        ));
-    }
-    let (limit, offset) =
-        validate::page(q.limit, q.offset, 1000, if csv { 100_000 } else { 10_000 })?;
-    Ok(ParsedCounts {
-        query: ResultQuery {
-            camera_id,
-            from,
-            to,
-            bucket,
-            time_zone,
-            limit: limit as usize,
-            offset: offset as usize,
-        },
-        csv,
-    })
-}
+pub use crate::services::counts::{CountsQuery, ParsedCounts, parse_counts};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CountsPage {
@@ -125,10 +27,16 @@ pub struct CountsPage {
     pub total: usize,
     pub limit: usize,
     pub offset: usize,
-    /// Buckets (`start`, `people_in`, `people_out`, `peak_count`, `avg_count`,
-    /// `detection_count`, `avg_confidence`, `samples`) or raw results.
-    #[schema(value_type = Vec<Object>)]
-    pub items: Vec<serde_json::Value>,
+    /// Buckets, or raw results with `bucket=raw`.
+    pub items: Vec<CountRow>,
+}
+
+/// One row of `GET /counts`: a time bucket, or a raw result with `bucket=raw`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum CountRow {
+    Bucket(footfall_store::BucketRow),
+    Raw(footfall_store::CountingResult),
 }
 
 /// Runs a parsed query; JSON page or CSV text.
@@ -162,11 +70,7 @@ pub async fn run_counts(state: &AppState, parsed: ParsedCounts) -> ApiResult<Res
                 );
             }
         }
-        let items = page
-            .items
-            .iter()
-            .map(|r| serde_json::to_value(r).unwrap_or_default())
-            .collect();
+        let items = page.items.into_iter().map(CountRow::Raw).collect();
         (items, page.total, csv)
     } else {
         let page = state.store.bucketed_results(q).await?;
@@ -191,11 +95,7 @@ pub async fn run_counts(state: &AppState, parsed: ParsedCounts) -> ApiResult<Res
                 );
             }
         }
-        let items = page
-            .items
-            .iter()
-            .map(|b| serde_json::to_value(b).unwrap_or_default())
-            .collect();
+        let items = page.items.into_iter().map(CountRow::Bucket).collect();
         (items, page.total, csv)
     };
     // An empty page for an unknown camera is a 404. Checked only when empty, so the hot
@@ -323,7 +223,7 @@ pub async fn correction(
         .store
         .insert_results(std::slice::from_ref(&row), None)
         .await?;
-    super::live::publish_counts(&state, &[&row]);
+    state.live.hub.publish_results(&[&row], state.clock.now());
     let audit = caller
         .meta
         .audit(

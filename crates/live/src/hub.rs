@@ -7,43 +7,22 @@
 //! exactly what it missed from the replay window (or a `resync` when the window has moved
 //! past it).
 
+use crate::message::{
+    AlertUpdate, CountUpdate, EventUpdate, LineTotal, LiveMessage, LiveUpdate, StatusUpdate,
+    ZoneNow,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::broadcast;
 
-pub use crate::supervisor::runner::{LineTotal, ZoneNow};
-
 /// Messages kept for replay.
 pub const REPLAY_WINDOW: usize = 10_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// Counts of a camera changed (`data`: people_count, people_in, people_out, timestamp).
-    Count,
-    /// A camera event (line crossing, zone entry / exit, device event).
-    Event,
-    /// A camera's status changed.
-    CameraStatus,
-    /// A system alert was raised or resolved.
-    Alert,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct LiveMessage {
-    pub seq: u64,
-    #[serde(rename = "type")]
-    pub kind: Kind,
-    pub camera_id: Option<i64>,
-    pub at: DateTime<Utc>,
-    pub data: Value,
-}
-
 /// What `GET /api/v1/live` shows per camera.
-#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CameraLive {
     pub camera_id: i64,
     /// Occupancy at the last update.
@@ -51,7 +30,7 @@ pub struct CameraLive {
     /// In / out since midnight UTC.
     pub people_in_today: i64,
     pub people_out_today: i64,
-    pub status: Option<String>,
+    pub status: Option<footfall_store::CameraStatus>,
     /// Why the camera is in error / degraded / offline, credentials masked.
     pub status_reason: Option<String>,
     /// Frames received per second over the last 10 s window.
@@ -67,15 +46,23 @@ pub struct CameraLive {
     day: Option<NaiveDate>,
 }
 
+/// A message as published: typed, and serialised once for every client.
+#[derive(Debug, PartialEq)]
+pub struct Published {
+    pub message: LiveMessage,
+    /// `message` as JSON text.
+    pub json: Box<str>,
+}
+
 struct Inner {
     next_seq: u64,
-    window: VecDeque<Arc<LiveMessage>>,
+    window: VecDeque<Arc<Published>>,
     cameras: BTreeMap<i64, CameraLive>,
 }
 
 pub struct Hub {
     inner: Mutex<Inner>,
-    tx: broadcast::Sender<Arc<LiveMessage>>,
+    tx: broadcast::Sender<Arc<Published>>,
 }
 
 /// The replay window no longer holds everything after the asked sequence number.
@@ -107,13 +94,7 @@ impl Hub {
     }
 
     /// Numbers, stores and broadcasts one message; returns its sequence number.
-    pub fn publish(
-        &self,
-        kind: Kind,
-        camera_id: Option<i64>,
-        at: DateTime<Utc>,
-        data: Value,
-    ) -> u64 {
+    pub fn publish(&self, camera_id: Option<i64>, at: DateTime<Utc>, update: LiveUpdate) -> u64 {
         let mut inner = self.lock();
         let seq = inner.next_seq;
         inner.next_seq += 1;
@@ -122,15 +103,20 @@ impl Hub {
                 camera_id: id,
                 ..Default::default()
             });
-            apply(live, kind, at, &data);
+            apply(live, at, &update);
         }
-        let message = Arc::new(LiveMessage {
+        let message = LiveMessage {
             seq,
-            kind,
             camera_id,
             at,
-            data,
-        });
+            update,
+        };
+        // Plain data (no maps with non-string keys, no non-finite floats that serde_json
+        // refuses: fps is finite), so this cannot fail; an empty object if it ever did.
+        let json = serde_json::to_string(&message)
+            .unwrap_or_else(|_| "{}".into())
+            .into_boxed_str();
+        let message = Arc::new(Published { message, json });
         inner.window.push_back(message.clone());
         while inner.window.len() > REPLAY_WINDOW {
             inner.window.pop_front();
@@ -140,7 +126,46 @@ impl Hub {
         seq
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LiveMessage>> {
+    /// Publishes what a stored batch of results changed, one count update per camera.
+    pub fn publish_results(&self, rows: &[&footfall_store::NewResult], at: DateTime<Utc>) {
+        for (camera_id, update) in CountUpdate::from_results(rows) {
+            self.publish(Some(camera_id), at, LiveUpdate::Count(update));
+        }
+    }
+
+    /// Publishes camera events (as they are stored).
+    pub fn publish_events<'a>(
+        &self,
+        events: impl IntoIterator<Item = &'a footfall_store::NewEvent>,
+        at: DateTime<Utc>,
+    ) {
+        for e in events {
+            self.publish(
+                Some(e.camera_id),
+                at,
+                LiveUpdate::Event(EventUpdate::from(e)),
+            );
+        }
+    }
+
+    /// Publishes a camera's new status.
+    pub fn publish_status(
+        &self,
+        camera_id: i64,
+        at: DateTime<Utc>,
+        status: footfall_store::CameraStatus,
+        reason: Option<String>,
+    ) {
+        let update = LiveUpdate::CameraStatus(StatusUpdate { status, reason });
+        self.publish(Some(camera_id), at, update);
+    }
+
+    /// Publishes an alert raised or resolved.
+    pub fn publish_alert(&self, camera_id: Option<i64>, at: DateTime<Utc>, alert: AlertUpdate) {
+        self.publish(camera_id, at, LiveUpdate::Alert(alert));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.tx.subscribe()
     }
 
@@ -152,12 +177,12 @@ impl Hub {
     /// Every message after `seq`, oldest first. A gap when the window no longer reaches
     /// back to `seq`, or when `seq` was never issued (the client's numbers come from before
     /// a restart of the server, which numbers from 1 again).
-    pub fn since(&self, seq: u64) -> Result<Vec<Arc<LiveMessage>>, Gap> {
+    pub fn since(&self, seq: u64) -> Result<Vec<Arc<Published>>, Gap> {
         let inner = self.lock();
         let oldest = inner
             .window
             .front()
-            .map(|m| m.seq)
+            .map(|m| m.message.seq)
             .unwrap_or(inner.next_seq);
         if seq + 1 < oldest || seq >= inner.next_seq {
             return Err(Gap { oldest_seq: oldest });
@@ -165,7 +190,7 @@ impl Hub {
         Ok(inner
             .window
             .iter()
-            .filter(|m| m.seq > seq)
+            .filter(|m| m.message.seq > seq)
             .cloned()
             .collect())
     }
@@ -235,38 +260,32 @@ impl Hub {
     }
 }
 
-fn apply(live: &mut CameraLive, kind: Kind, at: DateTime<Utc>, data: &Value) {
-    match kind {
-        Kind::Count => {
+fn apply(live: &mut CameraLive, at: DateTime<Utc>, update: &LiveUpdate) {
+    match update {
+        LiveUpdate::Count(count) => {
             let day = at.date_naive();
             if live.day != Some(day) {
                 live.day = Some(day);
                 live.people_in_today = 0;
                 live.people_out_today = 0;
             }
-            live.people_in_today += data["people_in"].as_i64().unwrap_or(0);
-            live.people_out_today += data["people_out"].as_i64().unwrap_or(0);
-            if let Some(count) = data["people_count"].as_i64() {
-                live.people_count = count;
+            live.people_in_today += count.people_in;
+            live.people_out_today += count.people_out;
+            if let Some(people) = count.people_count {
+                live.people_count = people;
             }
-            if let Some(fps) = data.get("fps") {
-                live.fps = fps.as_f64();
-            }
-            if let Some(dropped) = data["frames_dropped"].as_u64() {
-                live.frames_dropped = dropped;
-            }
-            if let Ok(lines) = serde_json::from_value(data["lines"].clone()) {
-                live.lines = lines;
-            }
-            if let Ok(zones) = serde_json::from_value(data["zones"].clone()) {
-                live.zones = zones;
+            if let Some(pipeline) = &count.pipeline {
+                live.fps = pipeline.fps;
+                live.frames_dropped = pipeline.frames_dropped;
+                live.lines = pipeline.lines.clone();
+                live.zones = pipeline.zones.clone();
             }
         }
-        Kind::CameraStatus => {
-            live.status = data["status"].as_str().map(str::to_string);
-            live.status_reason = data["reason"].as_str().map(str::to_string);
+        LiveUpdate::CameraStatus(status) => {
+            live.status = Some(status.status);
+            live.status_reason = status.reason.clone();
         }
-        Kind::Event | Kind::Alert => {}
+        LiveUpdate::Event(_) | LiveUpdate::Alert(_) => {}
     }
     live.updated_at = Some(at);
 }
@@ -274,7 +293,25 @@ fn apply(live: &mut CameraLive, kind: Kind, at: DateTime<Utc>, data: &Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use footfall_store::CameraStatus;
+
+    fn count(people_in: i64, people_count: Option<i64>) -> LiveUpdate {
+        LiveUpdate::Count(CountUpdate {
+            people_in,
+            people_count,
+            ..Default::default()
+        })
+    }
+
+    fn event() -> LiveUpdate {
+        LiveUpdate::Event(EventUpdate {
+            event_type: "line_in".into(),
+            timestamp: Utc::now(),
+            severity: footfall_store::EventSeverity::Low,
+            data: serde_json::Value::Null,
+            id: None,
+        })
+    }
 
     #[test]
     fn numbers_replays_and_reports_gaps() {
@@ -283,14 +320,14 @@ mod tests {
         assert_eq!(hub.last_seq(), 0);
         assert!(hub.since(0).unwrap().is_empty());
         for i in 0..3 {
-            hub.publish(
-                Kind::Count,
-                Some(1),
-                now,
-                json!({"people_in": i, "people_count": i}),
-            );
+            hub.publish(Some(1), now, count(i, Some(i)));
         }
-        let missed: Vec<u64> = hub.since(1).unwrap().iter().map(|m| m.seq).collect();
+        let missed: Vec<u64> = hub
+            .since(1)
+            .unwrap()
+            .iter()
+            .map(|m| m.message.seq)
+            .collect();
         assert_eq!(missed, vec![2, 3]);
         assert!(hub.since(3).unwrap().is_empty(), "up to date");
         assert_eq!(
@@ -301,7 +338,7 @@ mod tests {
         let state = &hub.cameras()[0];
         assert_eq!((state.people_in_today, state.people_count), (3, 2));
         for _ in 0..REPLAY_WINDOW {
-            hub.publish(Kind::Event, Some(2), now, json!({}));
+            hub.publish(Some(2), now, event());
         }
         assert_eq!(hub.since(1), Err(Gap { oldest_seq: 4 }));
         assert_eq!(hub.since(3).unwrap().len(), REPLAY_WINDOW);
@@ -311,12 +348,16 @@ mod tests {
     fn camera_metrics_in_prometheus_format() {
         let hub = Hub::default();
         let now = Utc::now();
-        hub.publish(
-            Kind::Count,
-            Some(1),
-            now,
-            json!({"people_count": 2, "fps": 4.5, "frames_dropped": 7}),
-        );
+        let update = CountUpdate {
+            people_count: Some(2),
+            pipeline: Some(crate::message::PipelineNow {
+                fps: Some(4.5),
+                frames_dropped: 7,
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        hub.publish(Some(1), now, LiveUpdate::Count(update));
         let mut metrics = String::new();
         hub.render_metrics(&mut metrics);
         for line in [
@@ -333,12 +374,7 @@ mod tests {
     fn a_retired_camera_leaves_metrics_and_live_state() {
         let hub = Hub::default();
         for camera in [1, 2] {
-            hub.publish(
-                Kind::Count,
-                Some(camera),
-                Utc::now(),
-                json!({"people_count": 1}),
-            );
+            hub.publish(Some(camera), Utc::now(), count(0, Some(1)));
         }
         hub.forget(1);
         let mut metrics = String::new();
@@ -354,18 +390,13 @@ mod tests {
         let day1 = DateTime::parse_from_rfc3339("2026-11-29T23:59:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        hub.publish(
-            Kind::Count,
-            Some(1),
-            day1,
-            json!({"people_in": 5, "people_out": 1}),
-        );
-        hub.publish(
-            Kind::Count,
-            Some(1),
-            day1 + chrono::Duration::minutes(2),
-            json!({"people_in": 2}),
-        );
+        let update = CountUpdate {
+            people_in: 5,
+            people_out: 1,
+            ..Default::default()
+        };
+        hub.publish(Some(1), day1, LiveUpdate::Count(update));
+        hub.publish(Some(1), day1 + chrono::Duration::minutes(2), count(2, None));
         let state = &hub.cameras()[0];
         assert_eq!((state.people_in_today, state.people_out_today), (2, 0));
     }
@@ -375,15 +406,20 @@ mod tests {
         let hub = Hub::default();
         let mut rx = hub.subscribe();
         let now = Utc::now();
-        hub.publish(
-            Kind::CameraStatus,
-            Some(1),
-            now,
-            json!({"status": "online"}),
-        );
-        hub.publish(Kind::Alert, None, now, json!({}));
-        assert_eq!(rx.recv().await.unwrap().seq, 1);
-        assert_eq!(rx.recv().await.unwrap().seq, 2);
-        assert_eq!(hub.cameras()[0].status.as_deref(), Some("online"));
+        hub.publish_status(1, now, CameraStatus::Online, None);
+        let alert = AlertUpdate {
+            id: 1,
+            is_resolved: false,
+            severity: footfall_store::AlertSeverity::High,
+            title: "camera offline".into(),
+        };
+        hub.publish_alert(None, now, alert);
+        let first = rx.recv().await.unwrap();
+        assert_eq!(first.message.seq, 1);
+        let wire: serde_json::Value = serde_json::from_str(&first.json).unwrap();
+        assert_eq!(wire["type"], "camera_status");
+        assert_eq!(wire["data"]["status"], "online");
+        assert_eq!(rx.recv().await.unwrap().message.seq, 2);
+        assert_eq!(hub.cameras()[0].status, Some(CameraStatus::Online));
     }
 }

@@ -6,42 +6,56 @@
 //! It reconciles when a camera is created, changed or deleted through the API (a
 //! notification) and every 10 s otherwise.
 
-pub mod runner;
-pub mod writer;
-
-use crate::routes::cameras::StoredSettings;
-use crate::state::AppState;
+use crate::inputs::{DetectorFactory, FfmpegOpener, SourceOpener};
+use crate::runner::{self, CameraInputs, CameraSpec, Output};
+use crate::service::{CameraService, Control};
+use crate::settings::StoredSettings;
 use footfall_store::{Camera, CameraFilter, CameraStatus, WorkerStatus};
-use runner::{CameraSpec, Output};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// The latest frame of a running camera with what to draw on it (for snapshots and the
-/// MJPEG view; drawn only when someone asks).
-#[derive(Clone)]
-pub struct LatestFrame {
-    pub frame: footfall_core::frame::Frame,
-    pub report: footfall_core::pipeline::FrameReport,
-    pub counts: footfall_core::pipeline::CountsSnapshot,
-    pub counting: Arc<footfall_core::counting::CountingConfig>,
-    pub at: chrono::DateTime<chrono::Utc>,
+/// Turns a camera row's stored (sealed) stream URL into the one to open, with its
+/// credentials; the error says why it cannot (credentials masked).
+pub trait StreamUrls: Send + Sync {
+    fn unsealed(&self, camera: &Camera) -> Result<String, String>;
 }
 
-impl std::fmt::Debug for LatestFrame {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "LatestFrame({}x{} at {})",
-            self.frame.width, self.frame.height, self.at
-        )
+/// What the supervisor starts cameras with.
+#[derive(Clone)]
+pub struct Inputs {
+    pub sources: Arc<dyn SourceOpener>,
+    pub detectors: Arc<dyn DetectorFactory>,
+    pub stream_urls: Arc<dyn StreamUrls>,
+    /// Where streams may connect (`cameras.allow_loopback`, `cameras.blocked_networks`).
+    pub destinations: footfall_source::DestinationPolicy,
+}
+
+impl Inputs {
+    /// ffmpeg streams and a detector pool of `live.detector_threads` inference threads
+    /// (0: one per CPU core) shared by every camera.
+    pub fn ffmpeg_and_onnx(
+        config: &crate::LiveConfig,
+        stream_urls: Arc<dyn StreamUrls>,
+        destinations: footfall_source::DestinationPolicy,
+    ) -> Inputs {
+        let threads = match config.detector_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        // One waiting frame per camera at most (each waits for its answer).
+        let pool = footfall_detect::DetectorPool::new(threads, config.max_cameras.max(1));
+        tracing::info!(threads, "shared detector started");
+        Inputs {
+            sources: Arc::new(FfmpegOpener),
+            detectors: Arc::new(pool),
+            stream_urls,
+            destinations,
+        }
     }
 }
-
-/// Where a camera thread leaves its latest frame.
-pub type FrameSlot = Arc<std::sync::Mutex<Option<LatestFrame>>>;
 
 struct Running {
     /// What the thread was started from; a different one means restart.
@@ -52,54 +66,13 @@ struct Running {
 }
 
 pub struct Supervisor {
-    state: AppState,
+    service: Arc<CameraService>,
+    inputs: Inputs,
     worker_id: String,
     running: HashMap<i64, Running>,
     out: mpsc::Sender<Output>,
-    /// Inference threads every camera shares.
-    pool: Arc<footfall_detect::DetectorPool>,
     /// Process CPU seconds at the previous heartbeat, for the CPU percentage.
     last_cpu: Option<(std::time::Instant, f64)>,
-}
-
-/// Requests the API makes of the supervisor.
-pub enum Control {
-    /// Stop the camera if it runs, store (or spill) everything it produced, forget its
-    /// live state and saved engine, then answer.
-    Retire {
-        camera_id: i64,
-        done: tokio::sync::oneshot::Sender<()>,
-    },
-}
-
-/// The supervisor did not retire the camera in time.
-#[derive(Debug)]
-pub struct RetireTimeout;
-
-/// Longest wait for a camera to stop and its rows to be stored: the camera thread
-/// notices a stop within ~100 ms; the rest is one batch write.
-const RETIRE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// Retires camera `camera_id` (see [`Control::Retire`]) and waits for it; at once when
-/// no supervisor runs in this process (nothing of the camera is being written).
-pub async fn retire(state: &AppState, camera_id: i64) -> Result<(), RetireTimeout> {
-    let Some(control) = state.supervisor.get() else {
-        state.live.forget(camera_id);
-        return Ok(());
-    };
-    let (done, answer) = tokio::sync::oneshot::channel();
-    if control
-        .send(Control::Retire { camera_id, done })
-        .await
-        .is_err()
-    {
-        // The supervisor has stopped (shutdown): no camera runs any more.
-        return Ok(());
-    }
-    match tokio::time::timeout(RETIRE_TIMEOUT, answer).await {
-        Ok(_) => Ok(()),
-        Err(_) => Err(RetireTimeout),
-    }
 }
 
 /// The supervisor's task and the writer's, for shutdown.
@@ -119,46 +92,30 @@ impl SupervisorHandle {
     }
 }
 
-pub fn start(state: AppState, port: u16) -> SupervisorHandle {
-    let config = &state.config.live;
-    let worker_id = config
+/// Starts the supervisor (and its writer) on this node; `port` names the node in
+/// `workers` unless `live.worker_id` does.
+pub fn start(service: Arc<CameraService>, inputs: Inputs, port: u16) -> SupervisorHandle {
+    let worker_id = service
+        .config
         .worker_id
         .clone()
         .unwrap_or_else(|| format!("{}:{port}", hostname()));
-    let spill = config
-        .spill_file
-        .clone()
-        .unwrap_or_else(|| state.config.database.data_dir.join("spill.jsonl"));
     // Bounded: a database slower than the cameras slows the cameras (their ffmpeg
     // buffers then drop frames, which the engine sees as a lower frame rate) instead of
     // growing memory without limit.
     let (out, rx) = mpsc::channel(10_000);
-    let dead_letter = config
-        .dead_letter_file
-        .clone()
-        .unwrap_or_else(|| state.config.database.data_dir.join("deadletter.jsonl"));
-    let writer = tokio::spawn(writer::Writer::new(state.clone(), spill, dead_letter).run(rx));
+    let writer = tokio::spawn(crate::writer::Writer::new(service.clone()).run(rx));
     let stop = Arc::new(tokio::sync::Notify::new());
     let (control, control_rx) = mpsc::channel(16);
-    if state.supervisor.set(control).is_err() {
+    if service.control.set(control).is_err() {
         tracing::warn!("a second camera supervisor in one process; camera purges reach the first");
     }
-    let threads = match config.detector_threads {
-        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-        n => n,
-    };
-    // One waiting frame per camera at most (each waits for its answer).
-    let pool = Arc::new(footfall_detect::DetectorPool::new(
-        threads,
-        config.max_cameras.max(1),
-    ));
-    tracing::info!(threads, "shared detector started");
     let supervisor = Supervisor {
-        state,
+        service,
+        inputs,
         worker_id,
         running: HashMap::new(),
         out,
-        pool,
         last_cpu: None,
     };
     let task = tokio::spawn(supervisor.run(stop.clone(), control_rx));
@@ -175,12 +132,12 @@ fn hostname() -> String {
 
 impl Supervisor {
     async fn run(mut self, stop: Arc<tokio::sync::Notify>, mut control: mpsc::Receiver<Control>) {
-        let state = self.state.clone();
+        let service = self.service.clone();
         loop {
             self.reconcile().await;
             self.heartbeat(WorkerStatus::Online).await;
             tokio::select! {
-                _ = state.cameras_changed.notified() => {}
+                _ = service.cameras_changed.notified() => {}
                 Some(Control::Retire { camera_id, done }) = control.recv() => {
                     self.retire(camera_id).await;
                     let _ = done.send(());
@@ -199,10 +156,10 @@ impl Supervisor {
     async fn reconcile(&mut self) {
         let filter = CameraFilter {
             enabled: Some(true),
-            limit: self.state.config.live.max_cameras as i64,
+            limit: self.service.config.max_cameras as i64,
             ..Default::default()
         };
-        let cameras = match self.state.store.list_cameras(&filter).await {
+        let cameras = match self.service.store.list_cameras(&filter).await {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot list cameras; keeping the running ones");
@@ -220,7 +177,7 @@ impl Supervisor {
             // An archived or deleted camera is retired: nobody resumes its saved engine
             // and its live state goes (a disabled one keeps both for when it is
             // enabled again; so does any camera while the database cannot say).
-            let retired = match self.state.store.camera(id).await {
+            let retired = match self.service.store.camera(id).await {
                 Ok(camera) => camera.archived_at.is_some(),
                 Err(footfall_store::StoreError::NotFound(_)) => true,
                 Err(_) => false,
@@ -232,11 +189,11 @@ impl Supervisor {
             self.stop_camera(id).await;
             // Disabled.
             let _ = self
-                .state
+                .service
                 .store
-                .set_camera_status(id, CameraStatus::Offline, self.state.clock.now())
+                .set_camera_status(id, CameraStatus::Offline, self.service.clock.now())
                 .await;
-            let _ = self.state.store.set_camera_worker(id, None).await;
+            let _ = self.service.store.set_camera_worker(id, None).await;
         }
         for camera in cameras.iter() {
             // Configuration only: status updates (which touch updated_at) never restart it.
@@ -281,24 +238,23 @@ impl Supervisor {
         self.seed_live_totals(camera.id).await;
         let stop = Arc::new(AtomicBool::new(false));
         let out = self.out.clone();
-        let slot: FrameSlot = Arc::default();
-        self.state
-            .frames
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(camera.id, slot.clone());
         let mut spec = spec;
-        spec.frame_slot = Some(slot);
+        spec.frame_slot = Some(self.service.frames.open(camera.id));
+        let inputs = CameraInputs {
+            sources: self.inputs.sources.clone(),
+            detectors: self.inputs.detectors.clone(),
+            clock: self.service.clock.clone(),
+        };
         let thread_stop = stop.clone();
         let name = format!("camera-{}", camera.id);
         let thread = std::thread::Builder::new()
             .name(name)
-            .spawn(move || runner::run_camera(spec, thread_stop, out))
+            .spawn(move || runner::run_camera(spec, inputs, thread_stop, out))
             .expect("spawning a camera thread");
         // The worker row must exist before a camera can point at it.
         self.heartbeat(WorkerStatus::Online).await;
         if let Err(e) = self
-            .state
+            .service
             .store
             .set_camera_worker(camera.id, Some(&self.worker_id))
             .await
@@ -317,11 +273,7 @@ impl Supervisor {
     }
 
     async fn stop_camera(&mut self, id: i64) {
-        self.state
-            .frames
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        self.service.frames.close(id);
         if let Some(r) = self.running.remove(&id) {
             r.stop.store(true, Ordering::Relaxed);
             // The thread notices within ~100 ms (or at its next frame).
@@ -341,25 +293,15 @@ impl Supervisor {
             let _ = wait.await;
         }
         // After the drain: the writer has written the camera's last checkpoint by now.
-        let _ = std::fs::remove_file(self.engine_file(id));
-        self.state.live.forget(id);
+        let _ = std::fs::remove_file(self.service.engine_file(id));
+        self.service.hub.forget(id);
         tracing::info!(camera_id = id, "camera retired");
-    }
-
-    /// Where camera `id` saves its engine when it stops.
-    fn engine_file(&self, id: i64) -> std::path::PathBuf {
-        self.state
-            .config
-            .database
-            .data_dir
-            .join("engines")
-            .join(format!("camera-{id}.json"))
     }
 
     /// Today's (UTC) in / out of the camera as stored, so the live totals go on from them
     /// after a restart.
     async fn seed_live_totals(&self, camera_id: i64) {
-        let now = self.state.clock.now();
+        let now = self.service.clock.now();
         let day = now.date_naive();
         let query = footfall_store::ResultQuery {
             camera_id: Some(camera_id),
@@ -370,14 +312,14 @@ impl Supervisor {
             limit: 1,
             offset: 0,
         };
-        match self.state.store.bucketed_results(&query).await {
+        match self.service.store.bucketed_results(&query).await {
             Ok(page) => {
                 let (people_in, people_out) = page
                     .items
                     .first()
                     .map_or((0, 0), |b| (b.people_in, b.people_out));
-                self.state
-                    .live
+                self.service
+                    .hub
                     .seed_today(camera_id, day, people_in, people_out);
             }
             Err(e) => tracing::warn!(camera_id, error = %e, "today's totals not loaded"),
@@ -386,20 +328,15 @@ impl Supervisor {
 
     /// The thread's settings: unsealed URL, counting config, the active model.
     async fn spec(&self, camera: &Camera) -> Result<CameraSpec, String> {
-        let live = &self.state.config.live;
-        let url = crate::stream_url::unsealed_url(
-            &camera.stream_url,
-            &camera.security_config,
-            &self.state.credentials,
-        )?;
+        let live = &self.service.config;
+        let url = self.inputs.stream_urls.unsealed(camera)?;
         let (input, is_file) = match url.strip_prefix("file://") {
             Some(path) => (path.to_string(), true),
             None => (url, false),
         };
-        let stored: StoredSettings =
-            serde_json::from_value(camera.settings.clone()).unwrap_or_default();
+        let stored = StoredSettings::from_row(&camera.settings);
         let active = self
-            .state
+            .service
             .store
             .list_ai_models()
             .await
@@ -424,38 +361,35 @@ impl Supervisor {
             loop_file: stored.settings.loop_file,
             detector_fps: stored.settings.detector_fps,
             motion_gate: stored.settings.motion_gate,
-            counting: footfall_core::counting::CountingConfig {
-                lines: stored.lines,
-                zones: stored.zones,
-            },
+            counting: stored.counting(),
             detector,
-            pool: self.pool.clone(),
             model_id: active.map(|m| m.id),
             worker_id: self.worker_id.clone(),
             // Unique even when two starts share a millisecond (or a stopped clock).
             run_id: format!(
                 "cam{}-{}-{}",
                 camera.id,
-                self.state.clock.now().timestamp_millis(),
-                crate::crypto::random_token(3)
+                self.service.clock.now().timestamp_millis(),
+                &uuid::Uuid::new_v4().simple().to_string()[..6]
             ),
             result_interval: Duration::from_secs(live.result_interval_s),
             max_backoff: Duration::from_secs(live.max_backoff_s),
             stall_timeout: Duration::from_secs(live.stall_timeout_s),
-            state_file: Some(self.engine_file(camera.id)),
+            state_file: Some(self.service.engine_file(camera.id)),
             resume_window: Duration::from_secs(live.resume_window_s),
             frame_slot: None,
-            destinations: self.state.destinations.clone(),
+            destinations: self.inputs.destinations.clone(),
         })
     }
 
     /// Upserts this node's `workers` row: cpu_usage in % of one core since the previous
     /// heartbeat, memory_usage in bytes (resident).
     async fn heartbeat(&mut self, status: WorkerStatus) {
-        let now = self.state.clock.now();
-        let usage = crate::telemetry::process_usage();
-        let memory = usage.map(|(_, rss)| rss as f64);
-        let cpu = usage.and_then(|(cpu_s, _)| {
+        let now = self.service.clock.now();
+        let usage = crate::usage::ProcessUsage::now();
+        let memory = usage.map(|u| u.resident_bytes as f64);
+        let cpu = usage.and_then(|u| {
+            let cpu_s = u.cpu_s;
             let at = std::time::Instant::now();
             let previous = self.last_cpu.replace((at, cpu_s))?;
             let wall = at.duration_since(previous.0).as_secs_f64();
@@ -474,11 +408,11 @@ impl Supervisor {
             cpu_usage: cpu,
             memory_usage: memory,
             camera_count: running as i32,
-            max_cameras: self.state.config.live.max_cameras as i32,
+            max_cameras: self.service.config.max_cameras as i32,
             last_heartbeat: Some(now),
             created_at: now,
         };
-        if let Err(e) = self.state.store.upsert_worker(&worker).await {
+        if let Err(e) = self.service.store.upsert_worker(&worker).await {
             tracing::warn!(error = %e, "worker heartbeat not stored");
         }
     }

@@ -3,11 +3,10 @@
 //! stopped in the middle of a stream of results and events, and started again.
 
 use chrono::Utc;
-use footfall_server::clock::SystemClock;
-use footfall_server::mail::LogMailer;
-use footfall_server::state::{AppState, Services};
-use footfall_server::supervisor::runner::Output;
-use footfall_server::supervisor::writer::Writer;
+use footfall_live::CameraService;
+use footfall_live::clock::SystemClock;
+use footfall_live::runner::Output;
+use footfall_live::writer::Writer;
 use footfall_store::{
     Bucket, CameraWrite, EventSeverity, NewEvent, NewResult, ResultQuery, Store, StoreOptions,
 };
@@ -161,10 +160,9 @@ async fn wait_for(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> b
     }
 }
 
-/// A private PostgreSQL (to stop and start), a migrated store on it with one camera, a
-/// data directory and the writer's state.
-async fn private_database_with_a_camera()
--> (PrivatePostgres, Store, i64, tempfile::TempDir, AppState) {
+/// A private PostgreSQL (to stop and start), a migrated store on it with one camera, and
+/// a data directory.
+async fn private_database_with_a_camera() -> (PrivatePostgres, Store, i64, tempfile::TempDir) {
     let pg = PrivatePostgres::start();
     let options = StoreOptions {
         max_connections: 4,
@@ -179,18 +177,17 @@ async fn private_database_with_a_camera()
         .unwrap()
         .id;
     let data = tempfile::tempdir().unwrap();
-    let state = writer_state(&store, data.path()).await;
-    (pg, store, camera, data, state)
+    (pg, store, camera, data)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_outage_spills_then_replays_exactly_once() {
-    let (pg, store, camera, data, state) = private_database_with_a_camera().await;
+    let (pg, store, camera, data) = private_database_with_a_camera().await;
     let spill: PathBuf = data.path().join("spill.jsonl");
     let (tx, rx) = tokio::sync::mpsc::channel(1000);
     let dead_letter = data.path().join("deadletter.jsonl");
-    let writer =
-        tokio::spawn(Writer::new(state.clone(), spill.clone(), dead_letter.clone()).run(rx));
+    let state = writer_service(&store, &spill, &dead_letter);
+    let writer = tokio::spawn(Writer::new(state.clone()).run(rx));
 
     for n in 1..=5 {
         tx.send(result(camera, n)).await.unwrap();
@@ -242,15 +239,16 @@ async fn database_outage_spills_then_replays_exactly_once() {
     assert!(!dead_letter.exists(), "an outage refuses no row for good");
 }
 
-/// The application state a writer needs, over `store`, with `data` as its data dir.
-async fn writer_state(store: &Store, data: &Path) -> AppState {
-    let services = Services {
-        store: store.clone(),
-        mailer: Arc::new(LogMailer),
-        clock: Arc::new(SystemClock),
+/// The camera service a writer runs in, over `store`, writing to these files.
+fn writer_service(store: &Store, spill: &Path, dead_letter: &Path) -> Arc<CameraService> {
+    let config = footfall_live::LiveConfig {
+        spill_file: Some(spill.to_path_buf()),
+        dead_letter_file: Some(dead_letter.to_path_buf()),
+        ..Default::default()
     };
-    let config = footfall_server::testutil::test_config(data);
-    AppState::new(config, services).await.unwrap()
+    let data_dir = spill.parent().unwrap().to_path_buf();
+    let clock = Arc::new(SystemClock::default());
+    Arc::new(CameraService::new(config, data_dir, store.clone(), clock))
 }
 
 fn camera_write(name: &str) -> CameraWrite {
@@ -307,10 +305,9 @@ async fn a_refused_row_is_set_aside_and_blocks_nothing() {
             ),
         )
         .unwrap();
-        let state = writer_state(&store, data.path()).await;
+        let state = writer_service(&store, &spill, &dead_letter);
         let (tx, rx) = tokio::sync::mpsc::channel(1000);
-        let writer =
-            tokio::spawn(Writer::new(state.clone(), spill.clone(), dead_letter.clone()).run(rx));
+        let writer = tokio::spawn(Writer::new(state.clone()).run(rx));
         wait_for("the replay", Duration::from_secs(20), async || {
             !spill.exists() && stored(&store, kept).await == 1
         })
@@ -372,7 +369,6 @@ async fn a_refused_row_is_set_aside_and_blocks_nothing() {
                 .load(std::sync::atomic::Ordering::Relaxed),
             3
         );
-        state.logs.flush().await;
     }
 }
 
@@ -387,15 +383,14 @@ fn spill_lines(path: &Path) -> usize {
 /// camera's live status turns `error` with the reason until rows are kept again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unwritable_spill_file_is_reported_not_silent() {
-    let (pg, store, camera, data, state) = private_database_with_a_camera().await;
+    let (pg, store, camera, data) = private_database_with_a_camera().await;
     // A spill "directory" that is a file: no process, root included, can write there.
     let blocker = data.path().join("not-a-directory");
     std::fs::write(&blocker, b"").unwrap();
     let spill = blocker.join("spill.jsonl");
     let (tx, rx) = tokio::sync::mpsc::channel(1000);
-    let writer = tokio::spawn(
-        Writer::new(state.clone(), spill.clone(), data.path().join("dead.jsonl")).run(rx),
-    );
+    let state = writer_service(&store, &spill, &data.path().join("dead.jsonl"));
+    let writer = tokio::spawn(Writer::new(state.clone()).run(rx));
     tx.send(Output::Status {
         camera_id: camera,
         status: footfall_store::CameraStatus::Online,
@@ -408,9 +403,9 @@ async fn an_unwritable_spill_file_is_reported_not_silent() {
         stored(&store, camera).await == 1
     })
     .await;
-    let live_status = |state: &AppState| {
+    let live_status = |state: &CameraService| {
         state
-            .live
+            .hub
             .cameras()
             .into_iter()
             .find(|c| c.camera_id == camera)
@@ -441,12 +436,9 @@ async fn an_unwritable_spill_file_is_reported_not_silent() {
         reason.contains("being lost") && reason.contains("spill file"),
         "{now}"
     );
-    assert!(
-        state
-            .metrics
-            .render(&store)
-            .contains("footfall_rows_lost_total 3")
-    );
+    let mut metrics = String::new();
+    state.render_metrics(&mut metrics);
+    assert!(metrics.contains("footfall_rows_lost_total 3"), "{metrics}");
 
     // The database is back: rows are kept again and the camera's own status returns.
     pg.up();

@@ -18,12 +18,14 @@
 //! replay and not stored twice. Live clients get events and count changes the moment they
 //! arrive (frame-to-browser latency), independently of storage.
 
-use super::runner::Output;
-use crate::state::AppState;
+use crate::message::{LiveUpdate, StatusUpdate};
+use crate::runner::Output;
+use crate::service::CameraService;
 use footfall_store::{CameraStatus, ErrorLog, ErrorSeverity, EventSeverity, NewEvent, NewResult};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio::sync::mpsc::Receiver;
@@ -115,7 +117,7 @@ enum Stored {
 }
 
 pub struct Writer {
-    state: AppState,
+    service: Arc<CameraService>,
     spill: PathBuf,
     dead_letter: PathBuf,
     /// Each camera's latest status as the writer passed it on, to restore once rows of
@@ -127,11 +129,11 @@ pub struct Writer {
 }
 
 impl Writer {
-    pub fn new(state: AppState, spill: PathBuf, dead_letter: PathBuf) -> Writer {
+    pub fn new(service: Arc<CameraService>) -> Writer {
         Writer {
-            state,
-            spill,
-            dead_letter,
+            spill: service.spill_file(),
+            dead_letter: service.dead_letter_file(),
+            service,
             statuses: Default::default(),
             losing: Default::default(),
         }
@@ -148,15 +150,11 @@ impl Writer {
                     Some(Output::Result(r)) => batch.results.push(r),
                     Some(Output::Events(mut e)) => {
                         // Live clients get events at once; storage follows in the batch.
-                        crate::routes::live::publish_events(&self.state, &e.iter().collect::<Vec<_>>());
+                        self.service.hub.publish_events(&e, self.service.clock.now());
                         batch.events.append(&mut e);
                     }
-                    Some(Output::Live { camera_id, frame_at, counts }) => {
-                        let mut data = serde_json::to_value(&counts).unwrap_or_default();
-                        if let Some(frame_at) = frame_at {
-                            data["frame_at"] = serde_json::json!(frame_at);
-                        }
-                        self.state.live.publish(crate::live::Kind::Count, Some(camera_id), self.state.clock.now(), data);
+                    Some(Output::Live { camera_id, update }) => {
+                        self.service.hub.publish(Some(camera_id), self.service.clock.now(), LiveUpdate::Count(update));
                     }
                     Some(Output::Status { camera_id, status, reason }) => {
                         // Status changes are rare: stored and published at once (after
@@ -168,7 +166,7 @@ impl Writer {
                         // The rows before it are in `batch`, none after it: store them,
                         // then the checkpoint, so the file matches the database.
                         self.flush(&mut batch).await;
-                        if let Err(e) = super::runner::write_checkpoint(&file, &saved) {
+                        if let Err(e) = crate::runner::write_checkpoint(&file, &saved) {
                             tracing::warn!(camera_id, error = %e, file = %file.display(),
                                 "engine checkpoint not written; a crash now would resume from the previous one");
                         }
@@ -236,12 +234,11 @@ impl Writer {
         let mut losing = self.losing.lock().unwrap_or_else(|p| p.into_inner());
         for camera_id in cameras {
             if losing.insert(camera_id) {
-                self.state.live.publish(
-                    crate::live::Kind::CameraStatus,
-                    Some(camera_id),
-                    self.state.clock.now(),
-                    serde_json::json!({"status": CameraStatus::Error, "reason": why}),
-                );
+                let now = self.service.clock.now();
+                let reason = Some(why.to_string());
+                self.service
+                    .hub
+                    .publish_status(camera_id, now, CameraStatus::Error, reason);
             }
         }
     }
@@ -255,18 +252,16 @@ impl Writer {
                 .get(&camera_id)
                 .cloned()
                 .unwrap_or((CameraStatus::Online, None));
-            self.state.live.publish(
-                crate::live::Kind::CameraStatus,
-                Some(camera_id),
-                self.state.clock.now(),
-                serde_json::json!({"status": status, "reason": reason}),
-            );
+            let now = self.service.clock.now();
+            self.service
+                .hub
+                .publish_status(camera_id, now, status, reason);
         }
     }
 
     /// Appends the batch to the spill file; false when it could not (the rows are lost).
     fn spill_batch(&self, batch: &Batch) -> bool {
-        let metrics = &self.state.metrics;
+        let metrics = &self.service.metrics;
         match append_line(&self.spill, batch) {
             Ok(()) => {
                 metrics
@@ -306,7 +301,7 @@ impl Writer {
         // Nothing is published here: live clients got these events and the count
         // changes when they arrived (see `run`); publishing again would show every
         // event twice and add each interval's in / out to the live totals a second time.
-        let store = &self.state.store;
+        let store = &self.service.store;
         let error = match store
             .insert_batch(&batch.events, &batch.results, Some(SOURCE))
             .await
@@ -328,7 +323,7 @@ impl Writer {
             match row.insert(store).await {
                 Ok(()) => {}
                 Err(e) if e.is_transient() => row.push_into(&mut left),
-                Err(e) => self.dead_letter(row, &e),
+                Err(e) => self.dead_letter(row, &e).await,
             }
         }
         if left.is_empty() {
@@ -339,8 +334,8 @@ impl Writer {
     }
 
     /// Sets a refused row aside: dead-letter file, metric, error log row.
-    fn dead_letter(&self, row: Row, error: &footfall_store::StoreError) {
-        let now = self.state.clock.now();
+    async fn dead_letter(&self, row: Row, error: &footfall_store::StoreError) {
+        let now = self.service.clock.now();
         let (camera_id, kind) = (row.camera_id(), row.kind());
         let letter = DeadLetter {
             at: now,
@@ -351,25 +346,26 @@ impl Writer {
             tracing::error!(error = %e, file = %self.dead_letter.display(), camera_id, kind,
                 "refused row lost: dead-letter file not writable");
         }
-        self.state
+        self.service
             .metrics
             .rows_dead_lettered
             .fetch_add(1, Ordering::Relaxed);
         tracing::error!(camera_id, kind, error = %error, file = %self.dead_letter.display(),
             "row refused by the database; set aside in the dead-letter file");
-        self.state.logs.error(
-            ErrorLog {
-                timestamp: now,
-                service: "live".into(),
-                error_type: "row_dead_lettered".into(),
-                error_message: error.to_string(),
-                context: serde_json::json!({"kind": kind, "file": self.dead_letter.display().to_string()}),
-                user_id: None,
-                camera_id: Some(camera_id),
-                severity: ErrorSeverity::High,
-            },
-            &self.state.metrics,
-        );
+        // The database is up (it just answered): the error_logs row goes straight in.
+        let log = ErrorLog {
+            timestamp: now,
+            service: "live".into(),
+            error_type: "row_dead_lettered".into(),
+            error_message: error.to_string(),
+            context: serde_json::json!({"kind": kind, "file": self.dead_letter.display().to_string()}),
+            user_id: None,
+            camera_id: Some(camera_id),
+            severity: ErrorSeverity::High,
+        };
+        if let Err(e) = self.service.store.insert_error_logs(&[log]).await {
+            tracing::warn!(error = %e, "error_logs row of a dead letter not written");
+        }
     }
 
     /// Replays the spill file in order; true when it is empty afterwards. Rows the
@@ -409,9 +405,9 @@ impl Writer {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(camera_id, (status, reason.clone()));
-        let now = self.state.clock.now();
+        let now = self.service.clock.now();
         if let Err(e) = self
-            .state
+            .service
             .store
             .set_camera_status(camera_id, status, now)
             .await
@@ -437,12 +433,8 @@ impl Writer {
             events: vec![event],
         };
         self.flush(&mut batch).await;
-        self.state.live.publish(
-            crate::live::Kind::CameraStatus,
-            Some(camera_id),
-            now,
-            serde_json::json!({"status": status, "reason": reason}),
-        );
+        let update = LiveUpdate::CameraStatus(StatusUpdate { status, reason });
+        self.service.hub.publish(Some(camera_id), now, update);
     }
 }
 

@@ -1,0 +1,3 @@
+//! Application services: what REST, GraphQL and the CLI share, below the HTTP layer.
+
+pub mod counts;
