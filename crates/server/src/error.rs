@@ -24,6 +24,18 @@ pub struct ApiError {
     pub retry_after_s: Option<u64>,
 }
 
+/// "field: message", or the message: how the CLI reports what the services refused.
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.body.field {
+            Some(field) => write!(f, "{field}: {}", self.body.message),
+            None => f.write_str(&self.body.message),
+        }
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
         ApiError {

@@ -1,6 +1,6 @@
 //! Platform subcommands: `serve`, `migrate`, `user create`, `config check`.
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use footfall_server::config::Config;
 use footfall_store::Role;
 use std::path::PathBuf;
@@ -167,7 +167,7 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
         let state = footfall_server::state::AppState::new(config, services)
             .await
             .map_err(|e| anyhow!(e))?;
-        let request = footfall_server::routes::auth::RegisterRequest {
+        let request = footfall_server::services::accounts::RegisterRequest {
             username: args.username,
             email: args.email,
             password,
@@ -175,10 +175,7 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
             last_name: None,
         };
         let mut new =
-            match footfall_server::routes::auth::new_user(&state, &request, args.role).await {
-                Ok(n) => n,
-                Err(e) => bail!("{}: {}", e.body.field.unwrap_or_default(), e.body.message),
-            };
+            footfall_server::services::accounts::new_user(&state, &request, args.role).await?;
         new.email_verified = true;
         let user = store
             .create_user(&new, chrono::Utc::now())

@@ -1,8 +1,9 @@
 //! /api/v1/users (admin): list, create, change role, deactivate.
 
-use super::auth::{RegisterRequest, UserView, new_user};
+use super::auth::UserView;
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::services::accounts::{RegisterRequest, new_user};
 use crate::state::AppState;
 use crate::validate::{self, ValidJson};
 use axum::Json;

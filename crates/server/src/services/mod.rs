@@ -1,3 +1,5 @@
 //! Application services: what REST, GraphQL and the CLI share, below the HTTP layer.
 
+pub mod accounts;
+pub mod cameras;
 pub mod counts;
