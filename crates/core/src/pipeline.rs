@@ -4,7 +4,9 @@
 //! and a [`Detector`], measuring processing time through a [`Clock`]. Tests plug in
 //! scripted sources, detectors and clocks.
 
-use crate::counting::{ConfigError, CountEvent, Counter, CountingConfig, LineCounts, ZoneCounts};
+use crate::counting::{
+    ConfigError, CountEvent, Counter, CountingConfig, EventKind, LineCounts, ZoneCounts,
+};
 use crate::detection::{Detection, Detector};
 use crate::frame::Frame;
 use crate::motion::{GateDecision, MotionConfig, MotionGate};
@@ -93,11 +95,33 @@ pub struct FrameReport {
     pub events: Vec<CountEvent>,
 }
 
+impl FrameReport {
+    /// Line crossings among this frame's events: (in, out).
+    pub fn crossings(&self) -> (u32, u32) {
+        self.events.iter().fold((0, 0), |(i, o), e| match e.kind {
+            EventKind::LineIn => (i + 1, o),
+            EventKind::LineOut => (i, o + 1),
+            _ => (i, o),
+        })
+    }
+}
+
 /// Per-line and per-zone totals.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountsSnapshot {
     pub lines: Vec<(String, LineCounts)>,
     pub zones: Vec<(String, ZoneCounts)>,
+}
+
+impl CountsSnapshot {
+    /// People present: inside the zones when there are zones, else the `in_view` tracks.
+    pub fn occupancy(&self, in_view: usize) -> u64 {
+        if self.zones.is_empty() {
+            in_view as u64
+        } else {
+            self.zones.iter().map(|(_, z)| z.occupancy).sum()
+        }
+    }
 }
 
 /// What an engine knows about the scene (tracks, counters, totals), saved to carry a
@@ -347,7 +371,7 @@ pub fn run<S: FrameSource, D: Detector, C: Clock>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::counting::{EventKind, LineConfig, ZoneConfig};
+    use crate::counting::{LineConfig, ZoneConfig};
     use crate::geometry::{BBox, Point};
     use std::cell::Cell;
     use std::convert::Infallible;
@@ -608,5 +632,32 @@ mod tests {
         let mut cfg = config(true);
         cfg.counting.lines[0].end = cfg.counting.lines[0].start;
         assert!(Engine::new(cfg).is_err());
+    }
+
+    #[test]
+    fn crossings_and_occupancy_of_a_frame() {
+        let event = |kind| CountEvent::new("cam", kind, "door", 1, 2.0);
+        let report = FrameReport {
+            events: vec![
+                event(EventKind::LineIn),
+                event(EventKind::LineOut),
+                event(EventKind::LineIn),
+                event(EventKind::ZoneEnter),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(report.crossings(), (2, 1));
+        assert_eq!(FrameReport::default().crossings(), (0, 0));
+        let no_zones = CountsSnapshot::default();
+        assert_eq!(no_zones.occupancy(3), 3, "people in view");
+        let zone = |occupancy| ZoneCounts {
+            occupancy,
+            ..Default::default()
+        };
+        let zones = CountsSnapshot {
+            lines: Vec::new(),
+            zones: vec![("a".into(), zone(2)), ("b".into(), zone(1))],
+        };
+        assert_eq!(zones.occupancy(9), 3, "people inside the zones");
     }
 }

@@ -28,7 +28,7 @@ use crate::frames::{FrameSlot, LatestFrame};
 use crate::inputs::{CameraDetector, DetectorFactory, LiveSource, SourceOpener};
 use crate::message::{CountUpdate, PipelineNow};
 use chrono::{DateTime, Utc};
-use footfall_core::counting::{CountEvent, CountingConfig, EventKind};
+use footfall_core::counting::{CountEvent, CountingConfig};
 use footfall_core::frame::Frame;
 use footfall_core::motion::MotionConfig;
 use footfall_core::pipeline::{CountsSnapshot, EngineState};
@@ -358,16 +358,10 @@ impl Counter<'_> {
                 .iter()
                 .map(|d| f64::from(d.score))
                 .sum::<f64>();
-            self.occupancy = occupancy(&counts, report.tracks.len());
+            self.occupancy = counts.occupancy(report.tracks.len()) as i32;
         }
-        let (mut crossed_in, mut crossed_out) = (0, 0);
-        for e in &report.events {
-            match e.kind {
-                EventKind::LineIn => crossed_in += 1,
-                EventKind::LineOut => crossed_out += 1,
-                _ => {}
-            }
-        }
+        let (crossed_in, crossed_out) = report.crossings();
+        let (crossed_in, crossed_out) = (crossed_in as i32, crossed_out as i32);
         self.interval.people_in += crossed_in;
         self.interval.people_out += crossed_out;
         if (self.occupancy != occupancy_before || !report.events.is_empty())
@@ -835,15 +829,6 @@ fn picture_hash(pixels: &[u8]) -> u64 {
     }
     hasher.write_usize(pixels.len());
     hasher.finish()
-}
-
-/// Occupancy: people inside the zones when the camera has zones, else people in view.
-fn occupancy(counts: &footfall_core::pipeline::CountsSnapshot, tracks_in_view: usize) -> i32 {
-    if counts.zones.is_empty() {
-        tracks_in_view as i32
-    } else {
-        counts.zones.iter().map(|(_, z)| z.occupancy as i32).sum()
-    }
 }
 
 #[cfg(test)]

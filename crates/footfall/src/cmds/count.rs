@@ -142,13 +142,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         let mut drawn = frame;
-        // The counts as of this frame are what a viewer should see on it.
-        annotate(
-            &mut drawn,
-            &counting,
-            &report,
-            &counts_now(&counting, &events),
-        );
+        // The counts as of this frame, drawn as the live view draws them.
+        annotate(&mut drawn, &counting, &report, &engine.counts());
         if let Some(path) = &args.annotate {
             match &mut writer {
                 Some(w) => w.write(&drawn),
@@ -259,41 +254,6 @@ fn read_counting_file(path: &Path) -> anyhow::Result<CountingConfig> {
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text)
         .with_context(|| format!("{}: invalid counting configuration", path.display()))
-}
-
-/// Line and zone totals implied by the events so far (for drawing; the engine's own
-/// counters are the source of truth for the summary).
-fn counts_now(
-    config: &CountingConfig,
-    events: &[CountEvent],
-) -> footfall_core::pipeline::CountsSnapshot {
-    use footfall_core::counting::{EventKind, LineCounts, ZoneCounts};
-    let mut snapshot = footfall_core::pipeline::CountsSnapshot::default();
-    for line in &config.lines {
-        let mut c = LineCounts::default();
-        for e in events.iter().filter(|e| e.name == line.name) {
-            match e.kind {
-                EventKind::LineIn => c.inward += 1,
-                EventKind::LineOut => c.outward += 1,
-                _ => {}
-            }
-        }
-        snapshot.lines.push((line.name.clone(), c));
-    }
-    for zone in &config.zones {
-        let mut c = ZoneCounts::default();
-        for e in events.iter().filter(|e| e.name == zone.name) {
-            match e.kind {
-                EventKind::ZoneEnter => c.entries += 1,
-                EventKind::ZoneExit => c.exits += 1,
-                EventKind::ZoneVisit => c.visitors += 1,
-                _ => {}
-            }
-        }
-        c.occupancy = c.entries.saturating_sub(c.exits);
-        snapshot.zones.push((zone.name.clone(), c));
-    }
-    snapshot
 }
 
 /// Progress on stderr when it is a terminal: a bar over the file's duration, or a spinner

@@ -2,80 +2,22 @@
 //! e-mail verification.
 
 use crate::auth::{Caller, RequestMeta};
-use crate::crypto::{random_token, token_hash};
+use crate::crypto::token_hash;
 use crate::error::{ApiError, ApiResult};
 use crate::password;
-use crate::services::accounts;
 pub use crate::services::accounts::{RegisterRequest, new_user};
+pub use crate::services::auth::{TokenResponse, UserView};
+use crate::services::auth::{client_key, verification_mail_allowed};
+use crate::services::{accounts, auth};
 use crate::state::AppState;
-use crate::tokens::{new_refresh_token, refresh_token_session};
 use crate::validate::{self, ValidJson};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
-use footfall_store::{NewSession, Role, TokenPurpose, User};
+use footfall_store::{Role, TokenPurpose};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-
-/// A user as the API shows it (never the password hash or lockout internals).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub username: String,
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    #[schema(value_type = String, example = "viewer")]
-    pub role: Role,
-    pub is_active: bool,
-    pub email_verified: bool,
-    pub last_login: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> UserView {
-        UserView {
-            id: u.id,
-            username: u.username,
-            email: u.email,
-            first_name: u.first_name,
-            last_name: u.last_name,
-            role: u.role,
-            is_active: u.is_active,
-            email_verified: u.email_verified,
-            last_login: u.last_login,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
-}
-
-/// Failures of one login name from all addresses together that lock it for addresses
-/// it was never used from, as a multiple of `auth.lockout_threshold`.
-const ACCOUNT_WIDE_FACTOR: u32 = 10;
-
-/// Whether the caller's address logged into `user` within the last 90 days.
-async fn known_address(
-    state: &AppState,
-    user: Option<&footfall_store::User>,
-    meta: &RequestMeta,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<bool> {
-    match (user, meta.ip.as_deref()) {
-        (Some(user), Some(ip)) => Ok(state
-            .store
-            .logged_in_from(user.id, ip, now - Duration::days(90))
-            .await?),
-        _ => Ok(false),
-    }
-}
-
-fn client_key(meta: &RequestMeta) -> String {
-    crate::auth::limit_key(meta.ip.as_deref())
-}
 
 pub async fn register(
     State(state): State<AppState>,
@@ -261,205 +203,16 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<AuthStatus>
     }))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub token_type: &'static str,
-    /// Seconds until the access token expires.
-    pub expires_in: i64,
-    /// Single use: each refresh returns a new one. Replaying an old one ends the session.
-    /// `null` when it was delivered as a cookie (`refresh_cookie`).
-    pub refresh_token: Option<String>,
-    pub user: UserView,
-}
-
-const BAD_CREDENTIALS: &str = "invalid username or password";
-/// Verification mails one account may trigger per hour (resend, or logging in unverified).
-const VERIFY_MAILS_PER_HOUR: u32 = 3;
 /// Password change attempts per account per 15 minutes.
 const CHANGE_PASSWORD_PER_15_MIN: u32 = 10;
-
-/// Counts a verification mail for the account; `Err(seconds to wait)` past
-/// [`VERIFY_MAILS_PER_HOUR`] (resend and unverified logins share the budget).
-fn verification_mail_allowed(
-    state: &AppState,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), u64> {
-    state.limiter.check(
-        &format!("verify-mail:{user_id}"),
-        VERIFY_MAILS_PER_HOUR,
-        Duration::hours(1),
-        now,
-    )
-}
-
-/// What the audit log keeps of a login name nobody has: never the text (people type
-/// their password into the name field), only a short digest that correlates attempts.
-fn login_digest(login: &str) -> String {
-    token_hash(login)[..16].to_string()
-}
 
 pub async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
     ValidJson(body): ValidJson<LoginRequest>,
 ) -> ApiResult<(HeaderMap, Json<TokenResponse>)> {
-    let now = state.clock.now();
-    let auth = &state.config.auth;
-    state
-        .limiter
-        .check(
-            &format!("login-ip:{}", client_key(&meta)),
-            auth.login_per_ip_per_minute,
-            Duration::minutes(1),
-            now,
-        )
-        .map_err(|wait| {
-            ApiError::too_many(wait, "too many login attempts from this address; try later")
-        })?;
-    let login = body.login.trim().to_lowercase();
-    if login.is_empty() || login.len() > 100 {
-        return Err(ApiError::invalid("login", "must be a username or e-mail"));
-    }
-    // Failures are counted in memory per login name, for unknown names as well as known
-    // ones, so a lockout does not reveal whether an account exists. A lock holds for the
-    // address that failed (`auth.lockout_threshold` failures), not for the account: a
-    // stranger guessing `admin` cannot lock the real admin out. Guessing spread over many
-    // addresses (`ACCOUNT_WIDE_FACTOR` times the threshold) locks the account for every
-    // address it was never logged into from.
-    let lock_window = Duration::seconds(auth.lockout_s);
-    let threshold = auth.lockout_threshold.max(1) as u32;
-    let address_key = format!("login-account:{login}@{}", client_key(&meta));
-    let account_key = format!("login-account:{login}");
-    let user = state.store.user_by_login(&login).await?;
-    let locked_key = if state.limiter.count(&address_key, lock_window, now) >= threshold {
-        Some(&address_key)
-    } else if state.limiter.count(&account_key, lock_window, now)
-        >= threshold.saturating_mul(ACCOUNT_WIDE_FACTOR)
-        && !known_address(&state, user.as_ref(), &meta, now).await?
-    {
-        Some(&account_key)
-    } else {
-        None
-    };
-    if let Some(locked_key) = locked_key {
-        // The windows exist for known and unknown names alike, so Retry-After does not
-        // tell them apart.
-        let wait = state.limiter.seconds_left(locked_key, lock_window, now);
-        state
-            .audit(
-                meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None)
-                    .with_new(json!({"login_sha256": login_digest(&login)})),
-            )
-            .await?;
-        return Err(ApiError::too_many(
-            wait,
-            "account temporarily locked after repeated failures; try later",
-        ));
-    }
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.as_str())
-        .unwrap_or(&state.dummy_hash);
-    let password_ok = password::verify(&body.password, hash, state.password).await;
-    let known_id = user.as_ref().map(|u| u.id);
-    let Some(user) = user.filter(|_| password_ok) else {
-        state
-            .metrics
-            .logins_failed
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        state.limiter.hit(&address_key, lock_window, now);
-        state.limiter.hit(&account_key, lock_window, now);
-        if let Some(id) = known_id {
-            state
-                .store
-                .record_login_failure(id, auth.lockout_threshold, lock_window, now)
-                .await?;
-        }
-        state
-            .audit(
-                meta.audit(known_id, "login.failure", "user", None)
-                    .with_new(json!({"login_sha256": login_digest(&login)})),
-            )
-            .await?;
-        return Err(ApiError::unauthorized(BAD_CREDENTIALS));
-    };
-    if !user.is_active {
-        state
-            .audit(meta.audit(
-                Some(user.id),
-                "login.inactive",
-                "user",
-                Some(user.id.to_string()),
-            ))
-            .await?;
-        return Err(ApiError::forbidden("account is deactivated"));
-    }
-    if state.config.auth.allow_registration && !user.email_verified {
-        // Self-registered accounts prove their address before they get in (accounts an
-        // admin creates are verified by that admin). A fresh link is mailed, limited.
-        if verification_mail_allowed(&state, user.id, now).is_ok() {
-            accounts::send_verification(&state, &user, false).await;
-        }
-        state
-            .audit(meta.audit(
-                Some(user.id),
-                "login.unverified",
-                "user",
-                Some(user.id.to_string()),
-            ))
-            .await?;
-        return Err(ApiError::forbidden(
-            "e-mail address not verified: open the link mailed to you (a new one was sent)",
-        ));
-    }
-    state.limiter.reset(&address_key);
-    state.store.record_login_success(user.id, now).await?;
-    let response = start_session(&state, &user, &meta, now).await?;
-    state
-        .audit(meta.audit(
-            Some(user.id),
-            "login.success",
-            "user",
-            Some(user.id.to_string()),
-        ))
-        .await?;
+    let response = auth::login(&state, &meta, &body.login, &body.password).await?;
     Ok(deliver(&state, response, body.refresh_cookie))
-}
-
-async fn start_session(
-    state: &AppState,
-    user: &User,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
-) -> ApiResult<TokenResponse> {
-    let session_token = random_token(18);
-    let (refresh_token, refresh_hash) = new_refresh_token(&session_token);
-    state
-        .store
-        .create_session(
-            &NewSession {
-                user_id: user.id,
-                session_token: session_token.clone(),
-                refresh_token_hash: refresh_hash,
-                expires_at: now + Duration::seconds(state.config.auth.refresh_token_ttl_s),
-                ip_address: meta.ip.clone(),
-                user_agent: meta.user_agent.clone(),
-            },
-            now,
-        )
-        .await?;
-    let ttl = state.config.auth.access_token_ttl_s;
-    Ok(TokenResponse {
-        access_token: state
-            .keys
-            .issue(user.id, &session_token, user.role.as_str(), now, ttl),
-        token_type: "Bearer",
-        expires_in: ttl,
-        refresh_token: Some(refresh_token),
-        user: UserView::from(user.clone()),
-    })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -477,84 +230,12 @@ pub async fn refresh(
     headers: HeaderMap,
     ValidJson(body): ValidJson<RefreshRequest>,
 ) -> ApiResult<(HeaderMap, Json<TokenResponse>)> {
-    let now = state.clock.now();
-    let invalid = || ApiError::unauthorized("invalid or expired refresh token");
     let from_cookie = body.refresh_token.is_none();
     let presented_token = body
         .refresh_token
         .or_else(|| refresh_token_from_cookie(&headers))
-        .ok_or_else(invalid)?;
-    let session_token = refresh_token_session(&presented_token).ok_or_else(invalid)?;
-    let session = state
-        .store
-        .session_by_token(session_token)
-        .await?
-        .ok_or_else(invalid)?;
-    if !session.is_active || session.expires_at <= now {
-        return Err(invalid());
-    }
-    let presented = token_hash(&presented_token);
-    let (new_token, new_hash) = new_refresh_token(session_token);
-    let expires = now + Duration::seconds(state.config.auth.refresh_token_ttl_s);
-    let reused = session.previous_refresh_token.as_deref() == Some(presented.as_str());
-    if presented != session.refresh_token && !reused {
-        // Not this session's secret at all: refused, but the session lives on (the
-        // session id alone, which every access token carries, must not be enough to
-        // log its owner out).
-        return Err(invalid());
-    }
-    let rotated = !reused
-        && state
-            .store
-            .rotate_refresh_token(session.id, &presented, &new_hash, expires, now)
-            .await?;
-    if !rotated {
-        // A spent token of a live session: someone replayed it (or two clients share
-        // it). Either way the family is compromised; end the session.
-        state
-            .store
-            .revoke_session(session.id, "refresh_reuse")
-            .await?;
-        state.access_changed(session.user_id);
-        state
-            .audit(
-                meta.audit(
-                    Some(session.user_id),
-                    "session.refresh_reuse",
-                    "session",
-                    Some(session.id.to_string()),
-                )
-                .with_new(json!({"revoked": true})),
-            )
-            .await?;
-        tracing::warn!(
-            user_id = session.user_id,
-            session_id = session.id,
-            "refresh token reuse; session revoked"
-        );
-        return Err(ApiError::unauthorized(
-            "refresh token was already used; the session has been revoked",
-        ));
-    }
-    let user = state.store.user_by_id(session.user_id).await?;
-    if !user.is_active {
-        state
-            .store
-            .revoke_session(session.id, "user_inactive")
-            .await?;
-        state.access_changed(session.user_id);
-        return Err(invalid());
-    }
-    let ttl = state.config.auth.access_token_ttl_s;
-    let tokens = TokenResponse {
-        access_token: state
-            .keys
-            .issue(user.id, session_token, user.role.as_str(), now, ttl),
-        token_type: "Bearer",
-        expires_in: ttl,
-        refresh_token: Some(new_token),
-        user: user.into(),
-    };
+        .ok_or_else(|| ApiError::unauthorized("invalid or expired refresh token"))?;
+    let tokens = auth::refresh(&state, &meta, &presented_token).await?;
     Ok(deliver(&state, tokens, from_cookie))
 }
 

@@ -1,12 +1,15 @@
-//! The counts query, as REST (`GET /counts`, JSON or CSV) and GraphQL (`counts`) ask it:
-//! parsed and validated once, with the same limits and the same errors.
+//! Counts: the query, as REST (`GET /counts`, JSON or CSV) and GraphQL (`counts`) ask
+//! it, parsed and validated once with the same limits and errors; and corrections.
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 use crate::validate;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use footfall_store::{Bucket, ResultQuery};
+use footfall_store::{Bucket, NewResult, ResultQuery};
 use serde::Deserialize;
+use serde_json::json;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CountsQuery {
@@ -105,4 +108,73 @@ pub fn parse_counts(
         },
         csv,
     })
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionRequest {
+    /// The moment the correction applies to (RFC 3339); it lands in that time's buckets.
+    pub timestamp: DateTime<Utc>,
+    /// People to add to the "in" count; negative removes miscounted ones. -100000..=100000.
+    #[serde(default)]
+    pub people_in: i32,
+    /// Same for "out".
+    #[serde(default)]
+    pub people_out: i32,
+    /// Why (required): kept in the audit log.
+    pub reason: String,
+}
+
+/// Stores a user's correction of a camera's counts (a door counted by hand, a period the
+/// camera missed, a group it double-counted). Stored as a manual result (`is_manual`,
+/// worker_id `manual:USER`) that adjusts in / out without being an occupancy sample, and
+/// always audited with its reason.
+pub async fn correct(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    body: &CorrectionRequest,
+) -> ApiResult<()> {
+    let reason = validate::text(&body.reason, "reason", 500, true)?;
+    for (field, v) in [
+        ("people_in", body.people_in),
+        ("people_out", body.people_out),
+    ] {
+        if !(-100_000..=100_000).contains(&v) {
+            return Err(ApiError::invalid(field, "must be -100000 to 100000"));
+        }
+    }
+    if body.people_in == 0 && body.people_out == 0 {
+        return Err(ApiError::invalid(
+            "people_in",
+            "a correction must change people_in or people_out",
+        ));
+    }
+    let now = state.clock.now();
+    if body.timestamp > now + Duration::minutes(5) {
+        return Err(ApiError::invalid("timestamp", "must not be in the future"));
+    }
+    state.store.camera(id).await?;
+    let mut row = NewResult::counts(id, body.timestamp, 0, body.people_in, body.people_out);
+    row.worker_id = Some(format!("manual:{}", caller.username));
+    row.is_manual = true;
+    state
+        .store
+        .insert_results(std::slice::from_ref(&row), None)
+        .await?;
+    state.live.hub.publish_results(&[&row], state.clock.now());
+    let audit = caller
+        .meta
+        .audit(
+            Some(caller.user_id),
+            "counts.correction",
+            "camera",
+            Some(id.to_string()),
+        )
+        .with_new(
+            json!({"timestamp": body.timestamp, "people_in": body.people_in,
+                         "people_out": body.people_out, "reason": reason}),
+        );
+    state.audit(audit).await?;
+    Ok(())
 }
