@@ -23,24 +23,17 @@ pub trait StreamUrls: Send + Sync {
     fn unsealed(&self, camera: &Camera) -> Result<String, String>;
 }
 
-/// What the supervisor starts cameras with.
+/// What the cameras of a node open: their streams and their detectors.
 #[derive(Clone)]
-pub struct Inputs {
-    pub sources: Arc<dyn SourceOpener>,
+pub struct CameraSources {
+    pub streams: Arc<dyn SourceOpener>,
     pub detectors: Arc<dyn DetectorFactory>,
-    pub stream_urls: Arc<dyn StreamUrls>,
-    /// Where streams may connect (`cameras.allow_loopback`, `cameras.blocked_networks`).
-    pub destinations: footfall_source::DestinationPolicy,
 }
 
-impl Inputs {
+impl CameraSources {
     /// ffmpeg streams and a detector pool of `live.detector_threads` inference threads
     /// (0: one per CPU core) shared by every camera.
-    pub fn ffmpeg_and_onnx(
-        config: &crate::LiveConfig,
-        stream_urls: Arc<dyn StreamUrls>,
-        destinations: footfall_source::DestinationPolicy,
-    ) -> Inputs {
+    pub fn ffmpeg_and_onnx(config: &crate::LiveConfig) -> CameraSources {
         let threads = match config.detector_threads {
             0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
             n => n,
@@ -48,13 +41,20 @@ impl Inputs {
         // One waiting frame per camera at most (each waits for its answer).
         let pool = footfall_detect::DetectorPool::new(threads, config.max_cameras.max(1));
         tracing::info!(threads, "shared detector started");
-        Inputs {
-            sources: Arc::new(FfmpegOpener),
+        CameraSources {
+            streams: Arc::new(FfmpegOpener),
             detectors: Arc::new(pool),
-            stream_urls,
-            destinations,
         }
     }
+}
+
+/// What the supervisor starts cameras with.
+#[derive(Clone)]
+pub struct Inputs {
+    pub sources: CameraSources,
+    pub stream_urls: Arc<dyn StreamUrls>,
+    /// Where streams may connect (`cameras.allow_loopback`, `cameras.blocked_networks`).
+    pub destinations: footfall_source::DestinationPolicy,
 }
 
 struct Running {
@@ -241,8 +241,8 @@ impl Supervisor {
         let mut spec = spec;
         spec.frame_slot = Some(self.service.frames.open(camera.id));
         let inputs = CameraInputs {
-            sources: self.inputs.sources.clone(),
-            detectors: self.inputs.detectors.clone(),
+            sources: self.inputs.sources.streams.clone(),
+            detectors: self.inputs.sources.detectors.clone(),
             clock: self.service.clock.clone(),
         };
         let thread_stop = stop.clone();

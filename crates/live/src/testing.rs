@@ -1,10 +1,13 @@
 //! Scripted cameras for tests: each connection to the "stream" is scripted (refused, or
 //! frames with the people in them, then an end or a failure), the detector finds exactly
-//! the people scripted, and frames arrive on a [`ManualClock`] at the script's rate, so
-//! a camera's minutes run in milliseconds without ffmpeg or a model.
+//! the people scripted, and frames arrive at the script's rate on the given clock: on a
+//! [`crate::clock::ManualClock`] a camera's minutes run in milliseconds; on the system
+//! clock a server under test runs cameras in real time without ffmpeg or a model
+//! ([`ScriptedCamera::sources`]).
 
-use crate::clock::{Clock, ManualClock};
+use crate::clock::Clock;
 use crate::inputs::{CameraDetector, DetectorFactory, DetectorFailed, LiveSource, SourceOpener};
+use crate::supervisor::CameraSources;
 use footfall_core::detection::{Detection, Detector};
 use footfall_core::frame::Frame;
 use footfall_core::geometry::BBox;
@@ -53,14 +56,17 @@ pub enum Connection {
     },
 }
 
-/// Scripted streams and detector for one camera. When the script runs out, the next
-/// connection attempt sets `stop`, so the camera ends without a test waiting on it.
+/// Scripted streams and detector, for one camera or for every camera of a server (each
+/// stream URL with its own script). When a script runs out, the next connection attempt
+/// is refused, and sets `stop` when there is one, so a camera run by a test ends without
+/// the test waiting on it.
 pub struct ScriptedCamera {
-    pub clock: Arc<ManualClock>,
+    pub clock: Arc<dyn Clock>,
     /// Frames per second the stream delivers (the clock advances 1 / fps per frame).
     pub fps: f64,
-    connections: Mutex<VecDeque<Connection>>,
-    stop: Arc<AtomicBool>,
+    /// Connection scripts by stream URL ("" for any URL).
+    connections: Mutex<HashMap<String, VecDeque<Connection>>>,
+    stop: Option<Arc<AtomicBool>>,
     /// People of each delivered picture, by the serial number written into its pixels.
     people: Arc<Mutex<HashMap<u64, Vec<BBox>>>>,
     serial: AtomicU64,
@@ -71,22 +77,47 @@ pub struct ScriptedCamera {
 }
 
 impl ScriptedCamera {
+    /// One camera, whatever its URL, that stops when its script is over.
     pub fn new(
-        clock: Arc<ManualClock>,
+        clock: Arc<dyn Clock>,
         fps: f64,
         connections: Vec<Connection>,
         stop: Arc<AtomicBool>,
     ) -> Arc<ScriptedCamera> {
+        let scripts = HashMap::from([(String::new(), connections)]);
+        ScriptedCamera::by_url(clock, fps, scripts, Some(stop))
+    }
+
+    /// Cameras by stream URL (a camera created with `rtsp://scripted.test/door` plays
+    /// the script of that URL).
+    pub fn by_url(
+        clock: Arc<dyn Clock>,
+        fps: f64,
+        scripts: HashMap<String, Vec<Connection>>,
+        stop: Option<Arc<AtomicBool>>,
+    ) -> Arc<ScriptedCamera> {
+        let connections = scripts
+            .into_iter()
+            .map(|(url, script)| (url, script.into()))
+            .collect();
         Arc::new(ScriptedCamera {
             clock,
             fps,
-            connections: Mutex::new(connections.into()),
+            connections: Mutex::new(connections),
             stop,
             people: Default::default(),
             serial: AtomicU64::new(1),
             attempts: Default::default(),
             detector_fails_from: Default::default(),
         })
+    }
+
+    /// Streams and detector for a server's cameras.
+    pub fn sources(self: &Arc<Self>) -> CameraSources {
+        CameraSources {
+            streams: Arc::new(self.clone()),
+            detectors: Arc::new(self.clone()),
+        }
     }
 
     /// Seconds between connection attempts so far.
@@ -103,10 +134,20 @@ impl SourceOpener for Arc<ScriptedCamera> {
     fn open(&self, config: FfmpegConfig) -> Result<Box<dyn LiveSource>, SourceError> {
         self.attempts.lock().unwrap().push(self.clock.monotonic());
         let url = config.input;
-        let next = self.connections.lock().unwrap().pop_front();
+        let next = {
+            let mut scripts = self.connections.lock().unwrap();
+            let key = if scripts.contains_key(&url) {
+                url.as_str()
+            } else {
+                ""
+            };
+            scripts.get_mut(key).and_then(VecDeque::pop_front)
+        };
         match next {
             None => {
-                self.stop.store(true, Ordering::Relaxed);
+                if let Some(stop) = &self.stop {
+                    stop.store(true, Ordering::Relaxed);
+                }
                 Err(SourceError::Unreachable {
                     url,
                     detail: "the script is over".into(),

@@ -60,6 +60,7 @@ pub fn default_services(config: &Config, store: Store) -> Result<Services, BootE
         mailer,
         clock: clock.clone(),
         camera_clock: clock,
+        camera_sources: None,
     })
 }
 

@@ -112,6 +112,7 @@ impl Server {
         services: Services,
         listener: tokio::net::TcpListener,
     ) -> Result<Server, BootError> {
+        let camera_sources = services.camera_sources.clone();
         let state = AppState::new(config, services)
             .await
             .map_err(BootError::Services)?;
@@ -158,11 +159,13 @@ impl Server {
         };
         let maintenance = tokio::spawn(maintenance(state.clone()));
         let supervisor = state.config.live.enabled.then(|| {
-            let inputs = footfall_live::supervisor::Inputs::ffmpeg_and_onnx(
-                &state.config.live,
-                state.credentials.clone(),
-                state.destinations.clone(),
-            );
+            use footfall_live::supervisor::{CameraSources, Inputs};
+            let inputs = Inputs {
+                sources: camera_sources
+                    .unwrap_or_else(|| CameraSources::ffmpeg_and_onnx(&state.config.live)),
+                stream_urls: state.credentials.clone(),
+                destinations: state.destinations.clone(),
+            };
             footfall_live::supervisor::start(state.live.clone(), inputs, addr.port())
         });
         tracing::info!(%addr, backend = ?state.store.backend(), "footfall server listening");

@@ -63,6 +63,9 @@ pub struct Services {
     /// The camera service's clock (camera threads sleep on it, the writer stamps rows
     /// with it): the system clock, also where tests move the API's clock by hand.
     pub camera_clock: Arc<dyn Clock>,
+    /// What cameras open; `None`: ffmpeg and the ONNX Runtime detector pool (tests pass
+    /// scripted cameras, [`footfall_live::testing`]).
+    pub camera_sources: Option<footfall_live::supervisor::CameraSources>,
 }
 
 impl AppState {

@@ -21,6 +21,8 @@ pub struct TestServer {
     pub data_dir: tempfile::TempDir,
     pub db: TestDb,
     config: Config,
+    /// Scripted cameras instead of ffmpeg and the model, when started with them.
+    cameras: Option<footfall_live::supervisor::CameraSources>,
 }
 
 /// `server.metrics_token` of test servers.
@@ -60,6 +62,28 @@ impl TestServer {
 
     /// Starts with the test config changed by `adjust`.
     pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestServer {
+        Self::start_with_cameras(backend, adjust, None).await
+    }
+
+    /// Starts with the camera service on and its cameras opening `cameras` (scripted
+    /// streams and detector, [`footfall_live::testing::ScriptedCamera`]).
+    pub async fn start_with_scripted_cameras(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        cameras: footfall_live::supervisor::CameraSources,
+    ) -> TestServer {
+        let adjust = |config: &mut Config| {
+            config.live.enabled = true;
+            adjust(config);
+        };
+        Self::start_with_cameras(backend, adjust, Some(cameras)).await
+    }
+
+    async fn start_with_cameras(
+        backend: Backend,
+        adjust: impl FnOnce(&mut Config),
+        cameras: Option<footfall_live::supervisor::CameraSources>,
+    ) -> TestServer {
         let data_dir = tempfile::tempdir().expect("temp dir");
         let db = TestDb::new(backend).await;
         let mut config = test_config(data_dir.path());
@@ -67,7 +91,7 @@ impl TestServer {
         adjust(&mut config);
         let mailer = Arc::new(MemoryMailer::default());
         let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
-        let server = Self::serve(&config, &mailer, &clock).await;
+        let server = Self::serve(&config, &mailer, &clock, &cameras).await;
         TestServer {
             url: format!("http://{}", server.addr),
             client: reqwest::Client::new(),
@@ -77,6 +101,7 @@ impl TestServer {
             data_dir,
             db,
             config,
+            cameras,
         }
     }
 
@@ -84,6 +109,7 @@ impl TestServer {
         config: &Config,
         mailer: &Arc<MemoryMailer>,
         clock: &Arc<ManualClock>,
+        cameras: &Option<footfall_live::supervisor::CameraSources>,
     ) -> Server {
         let store = crate::open_store(config).await.expect("store");
         let services = Services {
@@ -92,6 +118,7 @@ impl TestServer {
             clock: clock.clone(),
             // Cameras run in real time (their threads sleep); tests move the API's clock.
             camera_clock: Arc::new(crate::clock::SystemClock::default()),
+            camera_sources: cameras.clone(),
         };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -107,9 +134,46 @@ impl TestServer {
         if let Some(server) = self.server.take() {
             server.shutdown().await;
         }
-        let server = Self::serve(&self.config, &self.mailer, &self.clock).await;
+        let server = Self::serve(&self.config, &self.mailer, &self.clock, &self.cameras).await;
         self.url = format!("http://{}", server.addr);
         self.server = Some(server);
+    }
+
+    /// Result rows stored for camera `id` (raw results of the last hour).
+    pub async fn stored_results(&self, id: i64) -> usize {
+        let now = chrono::Utc::now();
+        let query = footfall_store::ResultQuery {
+            camera_id: Some(id),
+            from: now - chrono::Duration::hours(1),
+            to: now + chrono::Duration::hours(1),
+            bucket: footfall_store::Bucket::Raw,
+            time_zone: chrono_tz::UTC,
+            limit: 1,
+            offset: 0,
+        };
+        self.state()
+            .store
+            .raw_results(&query)
+            .await
+            .expect("results")
+            .total
+    }
+
+    /// Waits (up to a minute) until camera `id` has stored more than `than` result rows;
+    /// returns how many.
+    pub async fn results_grow(&self, id: i64, than: usize) -> usize {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let n = self.stored_results(id).await;
+            if n > than {
+                return n;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "camera {id} stopped storing at {n} rows"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
 
     pub fn state(&self) -> &crate::state::AppState {

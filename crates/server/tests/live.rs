@@ -1,11 +1,14 @@
 //! Live delivery: the WebSocket (auth, subscriptions, resume without loss or duplicates,
 //! token expiry) and GET /api/v1/live, fed by the ingest API.
 
+use footfall_live::clock::SystemClock;
+use footfall_live::testing::{Connection, ScriptedCamera, ScriptedFrame, person_at};
 use footfall_server::testutil::TestServer;
 use footfall_store::{Backend, Role};
 use futures_util::{SinkExt, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -438,5 +441,104 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
     // Its slot is free again.
     let again = open(admin.clone()).await;
     assert_eq!(again.status(), StatusCode::OK);
+    s.stop().await;
+}
+
+/// Issue 10, item 1: deleting a running camera (archive, or purge) never stops storage
+/// for the other cameras: nothing spilled, nothing refused, the others keep storing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deleting_a_running_camera_keeps_every_other_camera_stored() {
+    // Three cameras streaming for minutes (10 fps, real time), scripted: no ffmpeg, no
+    // model.
+    let url = |name: &str| format!("rtsp://scripted.test/{name}");
+    let long_stream = || Connection::Stream {
+        frames: (0..3000)
+            .map(|i| ScriptedFrame::with(vec![person_at(20.0 + (i % 120) as f32, 60.0)]))
+            .collect(),
+        failure: None,
+    };
+    let scripts = ["Kept", "Archived", "Purged"]
+        .map(|name| (url(name), vec![long_stream()]))
+        .into();
+    let cameras = ScriptedCamera::by_url(Arc::new(SystemClock::default()), 10.0, scripts, None);
+    let s = TestServer::start_with_scripted_cameras(
+        Backend::Sqlite,
+        |c| c.live.result_interval_s = 1,
+        cameras.sources(),
+    )
+    .await;
+    let user = s.token("uma", Role::User).await;
+    let admin = s.token("root", Role::Admin).await;
+    let mut ids = Vec::new();
+    for name in ["Kept", "Archived", "Purged"] {
+        let camera = json!({"name": name, "stream_url": url(name),
+                            "settings": {"detector_fps": 10}});
+        let (status, body) = s
+            .call(Method::POST, "/api/v1/cameras", Some(&user), Some(camera))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        ids.push(body["id"].as_i64().unwrap());
+    }
+    let (kept, archived, purged) = (ids[0], ids[1], ids[2]);
+    for id in &ids {
+        s.results_grow(*id, 0).await;
+    }
+
+    // Archive: history stays; the other cameras go on storing.
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/cameras/{archived}"),
+            Some(&user),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    // DELETE returns once the camera's rows are drained: any row from now on is new.
+    let before = s.stored_results(kept).await;
+    s.results_grow(kept, before).await;
+    let history = s.stored_results(archived).await;
+    assert!(history > 0, "an archived camera keeps its history");
+
+    // Purge of a camera that is still running: it is stopped and drained first.
+    let (status, body) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/cameras/{purged}?purge=true"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(
+        s.stored_results(purged).await,
+        0,
+        "a purge removes the history"
+    );
+    let before = s.stored_results(kept).await;
+    s.results_grow(kept, before).await;
+    assert_eq!(
+        s.stored_results(archived).await,
+        history,
+        "archived: not run"
+    );
+
+    let data = s.data_dir.path();
+    assert!(
+        !data.join("spill.jsonl").exists(),
+        "the database was fine: nothing spilled"
+    );
+    assert!(!data.join("deadletter.jsonl").exists(), "no row refused");
+    let metrics = s.metrics().await;
+    assert!(
+        metrics.contains(&format!("camera_id=\"{kept}\"")),
+        "{metrics}"
+    );
+    for gone in [archived, purged] {
+        assert!(
+            !metrics.contains(&format!("camera_id=\"{gone}\"")),
+            "no series of a retired camera: {metrics}"
+        );
+    }
     s.stop().await;
 }

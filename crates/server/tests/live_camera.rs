@@ -473,126 +473,6 @@ fn checkpoint_time(file: &std::path::Path) -> Option<chrono::DateTime<chrono::Ut
     saved["saved_at"].as_str()?.parse().ok()
 }
 
-/// Rows stored for camera `id` (raw results, the last hour).
-async fn stored_results(s: &TestServer, id: i64) -> usize {
-    let now = chrono::Utc::now();
-    let q = footfall_store::ResultQuery {
-        camera_id: Some(id),
-        from: now - chrono::Duration::hours(1),
-        to: now + chrono::Duration::hours(1),
-        bucket: footfall_store::Bucket::Raw,
-        time_zone: chrono_tz::UTC,
-        limit: 1,
-        offset: 0,
-    };
-    s.state().store.raw_results(&q).await.unwrap().total
-}
-
-/// Waits until camera `id` has stored more than `than` result rows; returns how many.
-async fn results_grow(s: &TestServer, id: i64, than: usize) -> usize {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n = stored_results(s, id).await;
-        if n > than {
-            return n;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "camera {id} stopped storing at {n} rows"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Issue 10, item 1: deleting a running camera (archive, or purge) never stops storage
-/// for the other cameras: nothing spilled, nothing refused, the others keep storing.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deleting_a_running_camera_keeps_every_other_camera_stored() {
-    let dir = tempfile::tempdir().unwrap();
-    let clip = dir.path().join("clip.mp4");
-    cut_video(30.0, 6.0, 1.0, &clip);
-    let s = TestServer::start_with(Backend::Sqlite, |c| {
-        c.live.enabled = true;
-        c.live.model = model();
-        c.live.result_interval_s = 1;
-        c.cameras.allowed_schemes.push("file".into());
-    })
-    .await;
-    let user = s.token("uma", Role::User).await;
-    let admin = s.token("root", Role::Admin).await;
-    let mut ids = Vec::new();
-    for name in ["Kept", "Archived", "Purged"] {
-        let camera = json!({"name": name, "stream_url": format!("file://{}", clip.display()),
-                            "settings": {"detector_fps": 2, "loop_file": true}});
-        let (status, body) = s
-            .call(Method::POST, "/api/v1/cameras", Some(&user), Some(camera))
-            .await;
-        assert_eq!(status, 201, "{body}");
-        ids.push(body["id"].as_i64().unwrap());
-    }
-    let (kept, archived, purged) = (ids[0], ids[1], ids[2]);
-    for id in &ids {
-        results_grow(&s, *id, 1).await;
-    }
-
-    // Archive: history stays; the other cameras go on storing.
-    let (status, _) = s
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/cameras/{archived}"),
-            Some(&user),
-            None,
-        )
-        .await;
-    assert_eq!(status, 204);
-    let before = stored_results(&s, kept).await;
-    results_grow(&s, kept, before + 2).await;
-    let history = stored_results(&s, archived).await;
-    assert!(history > 0, "an archived camera keeps its history");
-
-    // Purge of a camera that is still running: it is stopped and drained first.
-    let (status, body) = s
-        .call(
-            Method::DELETE,
-            &format!("/api/v1/cameras/{purged}?purge=true"),
-            Some(&admin),
-            None,
-        )
-        .await;
-    assert_eq!(status, 204, "{body}");
-    assert_eq!(
-        stored_results(&s, purged).await,
-        0,
-        "a purge removes the history"
-    );
-    let before = stored_results(&s, kept).await;
-    results_grow(&s, kept, before + 2).await;
-    assert_eq!(
-        stored_results(&s, archived).await,
-        history,
-        "archived: not run"
-    );
-
-    let data = s.data_dir.path();
-    assert!(
-        !data.join("spill.jsonl").exists(),
-        "the database was fine: nothing spilled"
-    );
-    assert!(!data.join("deadletter.jsonl").exists(), "no row refused");
-    let metrics = s.metrics().await;
-    assert!(
-        metrics.contains(&format!("camera_id=\"{kept}\"")),
-        "{metrics}"
-    );
-    for gone in [archived, purged] {
-        assert!(
-            !metrics.contains(&format!("camera_id=\"{gone}\"")),
-            "no series of a retired camera: {metrics}"
-        );
-    }
-    s.stop().await;
-}
-
 /// Issue 10, faults: the camera's ffmpeg process is killed (out of memory, an operator,
 /// a crash). The camera reconnects by itself, keeps storing, and no result or event is
 /// stored twice.
@@ -618,7 +498,7 @@ async fn a_killed_ffmpeg_is_replaced_and_nothing_is_stored_twice() {
         .await;
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_i64().unwrap();
-    results_grow(&s, id, 2).await;
+    s.results_grow(id, 2).await;
     let ffmpeg = || -> Vec<String> {
         let out = std::process::Command::new("pgrep")
             .args(["-f", "ffmpeg.*ffmpeg-kill-target"])
@@ -648,8 +528,8 @@ async fn a_killed_ffmpeg_is_replaced_and_nothing_is_stored_twice() {
         assert!(Instant::now() < deadline, "no new ffmpeg: {now:?}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let before = stored_results(&s, id).await;
-    results_grow(&s, id, before + 2).await;
+    let before = s.stored_results(id).await;
+    s.results_grow(id, before + 2).await;
     let statuses: Vec<String> = stored_events(&s, &user, id, "status_change")
         .await
         .iter()
