@@ -1,5 +1,9 @@
-//! One camera, run continuously on its own thread: ffmpeg source -> motion gate ->
-//! detector -> tracker -> counters, turned into [`Output`]s for the writer.
+//! One camera, run continuously on its own thread: source -> motion gate -> detector ->
+//! tracker -> counters, turned into [`Output`]s for the writer. The stream, the detector
+//! and the clock come from [`CameraInputs`] (ffmpeg, the shared ONNX Runtime pool and the
+//! system clock in production; scripted in tests). A camera runs [`start`], then
+//! [`connect`] / [`watch`] (the per-frame step is `Counter::step`) / [`end_of_stream`]
+//! until it is stopped.
 //!
 //! The engine (tracker and counters) outlives reconnections: frame times continue from
 //! where the last connection stopped plus the wall time of the gap, so a person standing
@@ -19,7 +23,7 @@
 //! entering twice); after a longer gap the old tracks age out and their stays close when
 //! they were last seen. Either way every enter has its exit, and no event is made twice.
 //!
-//! Inference runs on the node's shared [`DetectorPool`]; while the camera waits for its
+//! Inference runs on the node's shared detector pool; while the camera waits for its
 //! turn, frames that arrive are dropped at the source and counted (a `frames_dropped`
 //! event per result interval, the live state, the degraded reason), never silently.
 

@@ -61,7 +61,7 @@ pub struct Services {
     /// The API's clock (token expiry, lockouts, audit times).
     pub clock: Arc<dyn Clock>,
     /// The camera service's clock (camera threads sleep on it, the writer stamps rows
-    /// with it): the system clock, also where tests move the API's clock by hand.
+    /// with it): the system clock, in tests too (which move the API's clock by hand).
     pub camera_clock: Arc<dyn Clock>,
     /// What cameras open; `None`: ffmpeg and the ONNX Runtime detector pool (tests pass
     /// scripted cameras, [`footfall_live::testing`]).
