@@ -115,7 +115,7 @@ pub async fn login(
     state: &AppState,
     meta: &RequestMeta,
     login: &str,
-    password: &str,
+    presented_password: &str,
 ) -> ApiResult<TokenResponse> {
     let now = state.clock.now();
     let auth = &state.config.auth;
@@ -174,7 +174,7 @@ pub async fn login(
         .as_ref()
         .map(|u| u.password_hash.as_str())
         .unwrap_or(&state.dummy_hash);
-    let password_ok = password::verify(password, hash, state.password).await;
+    let password_ok = password::verify(presented_password, hash, state.password).await;
     let known_id = user.as_ref().map(|u| u.id);
     let Some(user) = user.filter(|_| password_ok) else {
         state
