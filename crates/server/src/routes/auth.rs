@@ -4,8 +4,9 @@
 use crate::auth::{Caller, RequestMeta};
 use crate::crypto::token_hash;
 use crate::error::{ApiError, ApiResult};
-use crate::password;
-pub use crate::services::accounts::{RegisterRequest, new_user};
+pub use crate::services::accounts::{
+    ChangePasswordRequest, RegisterRequest, ResetPasswordRequest, new_user,
+};
 pub use crate::services::auth::{TokenResponse, UserView};
 use crate::services::auth::{client_key, verification_mail_allowed};
 use crate::services::{accounts, auth};
@@ -203,9 +204,6 @@ pub async fn status(State(state): State<AppState>) -> ApiResult<Json<AuthStatus>
     }))
 }
 
-/// Password change attempts per account per 15 minutes.
-const CHANGE_PASSWORD_PER_15_MIN: u32 = 10;
-
 pub async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
@@ -320,79 +318,13 @@ pub async fn sessions(
     ))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ChangePasswordRequest {
-    pub current_password: String,
-    pub new_password: String,
-}
-
 /// Changes the password and ends every other session of the user.
 pub async fn change_password(
     State(state): State<AppState>,
     caller: Caller,
     ValidJson(body): ValidJson<ChangePasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    // A stolen access token must not become a password oracle.
-    state
-        .limiter
-        .check(
-            &format!("change-password:{}", caller.user_id),
-            CHANGE_PASSWORD_PER_15_MIN,
-            Duration::minutes(15),
-            state.clock.now(),
-        )
-        .map_err(|wait| ApiError::too_many(wait, "too many password changes; try later"))?;
-    let user = state.store.user_by_id(caller.user_id).await?;
-    if !password::verify(&body.current_password, &user.password_hash, state.password).await {
-        state
-            .audit(caller.meta.audit(
-                Some(user.id),
-                "password.change_failed",
-                "user",
-                Some(user.id.to_string()),
-            ))
-            .await?;
-        return Err(ApiError::invalid("current_password", "is wrong"));
-    }
-    password::check_policy(
-        &body.new_password,
-        &state.password,
-        "new_password",
-        &user.username,
-    )?;
-    if body.new_password == body.current_password {
-        return Err(ApiError::invalid(
-            "new_password",
-            "must differ from the current password",
-        ));
-    }
-    let hash = password::hash(&body.new_password, state.password).await?;
-    let now = state.clock.now();
-    state.store.set_password(user.id, &hash, now).await?;
-    state
-        .store
-        .expire_user_tokens(user.id, TokenPurpose::ResetPassword, now)
-        .await?;
-    for s in state.store.list_sessions(user.id, now).await? {
-        if s.id != caller.session_id {
-            state.store.revoke_session(s.id, "password_change").await?;
-        }
-    }
-    state.access_changed(user.id);
-    state
-        .audit(
-            caller
-                .meta
-                .audit(
-                    Some(user.id),
-                    "password.change",
-                    "user",
-                    Some(user.id.to_string()),
-                )
-                .with_new(json!({"password": "***"})),
-        )
-        .await?;
+    accounts::change_password(&state, &caller, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -438,61 +370,12 @@ pub async fn forgot_password(
     Ok(StatusCode::ACCEPTED)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResetPasswordRequest {
-    pub token: String,
-    pub new_password: String,
-}
-
 pub async fn reset_password(
     State(state): State<AppState>,
     meta: RequestMeta,
     ValidJson(body): ValidJson<ResetPasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    let now = state.clock.now();
-    let invalid = || ApiError::invalid("token", "is invalid, used or expired");
-    let hashed = token_hash(&body.token);
-    // Check the policy before spending the token, so a weak password can be retried.
-    let owner = state
-        .store
-        .user_token_owner(TokenPurpose::ResetPassword, &hashed, now)
-        .await?
-        .ok_or_else(invalid)?;
-    let user = state.store.user_by_id(owner).await?;
-    password::check_policy(
-        &body.new_password,
-        &state.password,
-        "new_password",
-        &user.username,
-    )?;
-    let user_id = state
-        .store
-        .consume_user_token(TokenPurpose::ResetPassword, &hashed, now)
-        .await?
-        .ok_or_else(invalid)?;
-    let hash = password::hash(&body.new_password, state.password).await?;
-    state.store.set_password(user_id, &hash, now).await?;
-    state
-        .store
-        .expire_user_tokens(user_id, TokenPurpose::ResetPassword, now)
-        .await?;
-    state
-        .store
-        .revoke_user_sessions(user_id, "password_reset")
-        .await?;
-    state.access_changed(user_id);
-    state
-        .audit(
-            meta.audit(
-                Some(user_id),
-                "password.reset",
-                "user",
-                Some(user_id.to_string()),
-            )
-            .with_new(json!({"password": "***"})),
-        )
-        .await?;
+    accounts::reset_password(&state, &meta, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
