@@ -170,18 +170,8 @@ async fn bench(args: Args) -> Result<ExitCode> {
     let mut token = String::new();
     for _ in 0..args.logins {
         let t = Instant::now();
-        let resp: serde_json::Value = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&serde_json::json!({"login": "bench", "password": password}))
-            .send()
-            .await?
-            .json()
-            .await?;
+        token = super::bench_live::login(&client, &base, password).await?;
         login_ms.push(t.elapsed().as_secs_f64() * 1e3);
-        token = resp["access_token"]
-            .as_str()
-            .context("login failed")?
-            .to_string();
     }
     login_ms.sort_by(f64::total_cmp);
     println!(

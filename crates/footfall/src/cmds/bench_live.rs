@@ -180,14 +180,7 @@ impl LiveBench {
         store.create_user(&user, chrono::Utc::now()).await?;
         let base = format!("http://{}", server.addr);
         let client = reqwest::Client::new();
-        let login: serde_json::Value = client
-            .post(format!("{base}/api/v1/auth/login"))
-            .json(&serde_json::json!({"login": "bench", "password": password}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let token = login["access_token"].as_str().context("login")?.to_string();
+        let token = login(&client, &base, password).await?;
         for i in 0..cameras.count {
             let camera = serde_json::json!({
                 "name": format!("bench-{i}"),
@@ -343,4 +336,19 @@ fn frames_dropped(cameras: &[serde_json::Value]) -> u64 {
         .iter()
         .filter_map(|c| c["frames_dropped"].as_u64())
         .sum()
+}
+
+/// Logs the bench's user (`bench`) in; its access token.
+pub async fn login(client: &reqwest::Client, base: &str, password: &str) -> Result<String> {
+    let response: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "bench", "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(response["access_token"]
+        .as_str()
+        .context("login failed")?
+        .to_string())
 }
