@@ -83,12 +83,6 @@ impl Frames {
             .retain(|(camera, _), _| *camera != camera_id);
     }
 
-    /// The latest frame of a camera, as it is (tests, tools).
-    pub fn latest(&self, camera_id: i64) -> Option<LatestFrame> {
-        let slot = self.lock_slots().get(&camera_id).cloned()?;
-        slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
     fn lock_slots(&self) -> std::sync::MutexGuard<'_, HashMap<i64, FrameSlot>> {
         self.slots.lock().unwrap_or_else(|p| p.into_inner())
     }

@@ -9,6 +9,32 @@ use footfall_core::frame::Frame;
 use footfall_core::pipeline::FrameSource;
 use footfall_detect::{DetectorConfig, DetectorPool};
 use footfall_source::{FfmpegConfig, FfmpegSource, SourceError};
+use std::sync::Arc;
+
+/// What the cameras of a node open: their streams and their detectors.
+#[derive(Clone)]
+pub struct CameraSources {
+    pub streams: Arc<dyn SourceOpener>,
+    pub detectors: Arc<dyn DetectorFactory>,
+}
+
+impl CameraSources {
+    /// ffmpeg streams and a detector pool of `live.detector_threads` inference threads
+    /// (0: one per CPU core) shared by every camera.
+    pub fn ffmpeg_and_onnx(config: &crate::LiveConfig) -> CameraSources {
+        let threads = match config.detector_threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        // One waiting frame per camera at most (each waits for its answer).
+        let pool = footfall_detect::DetectorPool::new(threads, config.max_cameras.max(1));
+        tracing::info!(threads, "shared detector started");
+        CameraSources {
+            streams: Arc::new(FfmpegOpener),
+            detectors: Arc::new(pool),
+        }
+    }
+}
 
 /// An open stream of a camera.
 pub trait LiveSource: Send {

@@ -29,7 +29,7 @@
 
 use crate::clock::Clock;
 use crate::frames::{FrameSlot, LatestFrame};
-use crate::inputs::{CameraDetector, DetectorFactory, LiveSource, SourceOpener};
+use crate::inputs::{CameraDetector, CameraSources, LiveSource};
 use crate::message::{CountUpdate, PipelineNow};
 use chrono::{DateTime, Utc};
 use footfall_core::counting::{CountEvent, CountingConfig};
@@ -116,12 +116,11 @@ pub struct CameraSpec {
     pub destinations: footfall_source::DestinationPolicy,
 }
 
-/// What a camera thread runs with besides its spec: the node's stream opener, its
-/// detectors (the shared inference threads) and its clock.
+/// What a camera thread runs with besides its spec: the node's streams and detectors
+/// (the shared inference threads), and its clock.
 #[derive(Clone)]
 pub struct CameraInputs {
-    pub sources: Arc<dyn SourceOpener>,
-    pub detectors: Arc<dyn DetectorFactory>,
+    pub sources: CameraSources,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -562,7 +561,7 @@ pub fn run_camera(
 /// one), and checkpoints at once. `None`: the camera cannot run (status sent).
 fn start<'a>(outlet: Outlet<'a>, inputs: &CameraInputs) -> Option<(Counter<'a>, Connection)> {
     let spec = outlet.spec;
-    let detector = match inputs.detectors.detector(&spec.detector) {
+    let detector = match inputs.sources.detectors.detector(&spec.detector) {
         Ok(d) => d,
         Err(e) => {
             tracing::error!(camera_id = spec.camera_id, error = %e, "detector does not load");
@@ -667,7 +666,7 @@ fn connect(
         config.max_restarts = Some(0);
         config.drop_when_behind = true;
         config.destinations = Some(spec.destinations.clone());
-        match inputs.sources.open(config) {
+        match inputs.sources.streams.open(config) {
             Ok(source) => {
                 if let (Some(last), Some(since)) =
                     (counter.last_pts, connection.disconnected_at.take())

@@ -6,7 +6,7 @@
 //! It reconciles when a camera is created, changed or deleted through the API (a
 //! notification) and every 10 s otherwise.
 
-use crate::inputs::{DetectorFactory, FfmpegOpener, SourceOpener};
+pub use crate::inputs::CameraSources;
 use crate::runner::{self, CameraInputs, CameraSpec, Output};
 use crate::service::{CameraService, Control};
 use crate::settings::StoredSettings;
@@ -21,31 +21,6 @@ use tokio::sync::mpsc;
 /// credentials; the error says why it cannot (credentials masked).
 pub trait StreamUrls: Send + Sync {
     fn unsealed(&self, camera: &Camera) -> Result<String, String>;
-}
-
-/// What the cameras of a node open: their streams and their detectors.
-#[derive(Clone)]
-pub struct CameraSources {
-    pub streams: Arc<dyn SourceOpener>,
-    pub detectors: Arc<dyn DetectorFactory>,
-}
-
-impl CameraSources {
-    /// ffmpeg streams and a detector pool of `live.detector_threads` inference threads
-    /// (0: one per CPU core) shared by every camera.
-    pub fn ffmpeg_and_onnx(config: &crate::LiveConfig) -> CameraSources {
-        let threads = match config.detector_threads {
-            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            n => n,
-        };
-        // One waiting frame per camera at most (each waits for its answer).
-        let pool = footfall_detect::DetectorPool::new(threads, config.max_cameras.max(1));
-        tracing::info!(threads, "shared detector started");
-        CameraSources {
-            streams: Arc::new(FfmpegOpener),
-            detectors: Arc::new(pool),
-        }
-    }
 }
 
 /// What the supervisor starts cameras with.
@@ -241,8 +216,7 @@ impl Supervisor {
         let mut spec = spec;
         spec.frame_slot = Some(self.service.frames.open(camera.id));
         let inputs = CameraInputs {
-            sources: self.inputs.sources.streams.clone(),
-            detectors: self.inputs.sources.detectors.clone(),
+            sources: self.inputs.sources.clone(),
             clock: self.service.clock.clone(),
         };
         let thread_stop = stop.clone();

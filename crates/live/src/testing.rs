@@ -6,8 +6,9 @@
 //! ([`ScriptedCamera::sources`]).
 
 use crate::clock::Clock;
-use crate::inputs::{CameraDetector, DetectorFactory, DetectorFailed, LiveSource, SourceOpener};
-use crate::supervisor::CameraSources;
+use crate::inputs::{
+    CameraDetector, CameraSources, DetectorFactory, DetectorFailed, LiveSource, SourceOpener,
+};
 use footfall_core::detection::{Detection, Detector};
 use footfall_core::frame::Frame;
 use footfall_core::geometry::BBox;

@@ -87,8 +87,7 @@ fn run_with(
     let camera = ScriptedCamera::new(clock.clone(), FPS, connections, stop.clone());
     adjust(&camera);
     let inputs = CameraInputs {
-        sources: Arc::new(camera.clone()),
-        detectors: Arc::new(camera.clone()),
+        sources: camera.sources(),
         clock: clock.clone(),
     };
     // Never full: the camera never waits on the test.
