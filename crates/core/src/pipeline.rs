@@ -106,6 +106,23 @@ impl FrameReport {
     }
 }
 
+/// One frame counted ([`Engine::step`]).
+#[derive(Clone, Debug, Default)]
+pub struct FrameStep {
+    pub report: FrameReport,
+    /// Line and zone totals as of this frame.
+    pub counts: CountsSnapshot,
+    /// Line crossings among this frame's events.
+    pub crossed_in: u32,
+    pub crossed_out: u32,
+    /// People present ([`CountsSnapshot::occupancy`]) on an analysed frame; `None` when
+    /// the motion gate skipped the frame (nothing moved: the previous value stands).
+    pub occupancy: Option<u64>,
+    /// Seconds an analysed frame took (motion gate, detector, tracker, counters); 0 on a
+    /// skipped frame.
+    pub analysis_s: f64,
+}
+
 /// Per-line and per-zone totals.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CountsSnapshot {
@@ -275,27 +292,44 @@ impl Engine {
         self.tracks = tracks;
     }
 
-    /// One frame through gate, detector, tracker and counters.
-    pub fn process<D: Detector, C: Clock>(
+    /// One frame through gate, detector, tracker and counters: the frame step of both
+    /// `footfall count` and a live camera, so offline and live counting agree by
+    /// construction. `clock` times the analysis.
+    pub fn step<D: Detector, C: Clock>(
         &mut self,
         frame: &Frame,
         detector: &mut D,
         clock: &C,
-    ) -> Result<FrameReport, D::Error> {
+    ) -> Result<FrameStep, D::Error> {
+        let started = clock.now_s();
+        let gate = self.gate(frame);
         let mut report = FrameReport {
-            gate: Some(self.gate(frame)),
+            gate: Some(gate),
             ..Default::default()
         };
-        if report.gate.is_some_and(GateDecision::analyse) {
-            let started = clock.now_s();
-            report.detections = detector.detect(frame)?;
-            let took = clock.now_s() - started;
-            let detections = std::mem::take(&mut report.detections);
-            self.observe(frame, &detections, took, &mut report);
+        let mut analysis_s = 0.0;
+        if gate.analyse() {
+            let detecting = clock.now_s();
+            let detections = detector.detect(frame)?;
+            let detected = clock.now_s();
+            self.observe(frame, &detections, detected - detecting, &mut report);
             report.detections = detections;
+            analysis_s = clock.now_s() - started;
         }
         report.tracks = self.tracks.clone();
-        Ok(report)
+        let counts = self.counts();
+        let occupancy = gate
+            .analyse()
+            .then(|| counts.occupancy(report.tracks.len()));
+        let (crossed_in, crossed_out) = report.crossings();
+        Ok(FrameStep {
+            report,
+            counts,
+            crossed_in,
+            crossed_out,
+            occupancy,
+            analysis_s,
+        })
     }
 
     /// Closes open zone stays at the end of the stream.
@@ -357,13 +391,13 @@ pub fn run<S: FrameSource, D: Detector, C: Clock>(
     source: &mut S,
     detector: &mut D,
     clock: &C,
-    mut on_frame: impl FnMut(&Frame, &FrameReport),
+    mut on_frame: impl FnMut(&Frame, &FrameStep),
 ) -> Result<Vec<CountEvent>, PipelineError<S::Error, D::Error>> {
     while let Some(frame) = source.next_frame().map_err(PipelineError::Source)? {
-        let report = engine
-            .process(&frame, detector, clock)
+        let step = engine
+            .step(&frame, detector, clock)
             .map_err(PipelineError::Detector)?;
-        on_frame(&frame, &report);
+        on_frame(&frame, &step);
     }
     Ok(engine.finish())
 }
@@ -482,7 +516,7 @@ mod tests {
             },
             &mut detector,
             &FakeClock(Cell::new(0.0)),
-            |_, r| events.extend(r.events.iter().cloned()),
+            |_, step| events.extend(step.report.events.iter().cloned()),
         )
         .unwrap();
         events.extend(tail);
@@ -551,10 +585,58 @@ mod tests {
         let mut events = Vec::new();
         while let Some(mut frame) = source.next_frame().unwrap() {
             frame.pts += pts_shift;
-            let report = engine.process(&frame, &mut detector, &clock).unwrap();
-            events.extend(report.events);
+            let step = engine.step(&frame, &mut detector, &clock).unwrap();
+            events.extend(step.report.events);
         }
         events
+    }
+
+    #[test]
+    fn a_step_carries_the_frames_crossings_occupancy_and_totals() {
+        let mut engine = Engine::new(config(true)).unwrap();
+        let mut detector = ScriptedDetector { calls: 0 };
+        let clock = FakeClock(Cell::new(0.0));
+        let mut source = ScriptedSource {
+            next: 0,
+            frames: 80,
+        };
+        let mut crossed = (0, 0);
+        let (mut skipped, mut analysed) = (0, 0);
+        while let Some(frame) = source.next_frame().unwrap() {
+            let step = engine.step(&frame, &mut detector, &clock).unwrap();
+            assert_eq!(step.counts, engine.counts(), "totals as of the frame");
+            assert_eq!((step.crossed_in, step.crossed_out), step.report.crossings());
+            crossed.0 += step.crossed_in;
+            crossed.1 += step.crossed_out;
+            match step.occupancy {
+                // A skipped frame leaves occupancy and timing alone.
+                None => {
+                    skipped += 1;
+                    assert_eq!(step.analysis_s, 0.0);
+                    assert!(step.report.detections.is_empty());
+                }
+                Some(present) => {
+                    analysed += 1;
+                    // There is a zone: occupancy is the zone's, not the tracks in view.
+                    assert_eq!(present, step.counts.zones[0].1.occupancy);
+                    // Four clock readings, 5 ms apart: step start, detector start and
+                    // end, counted.
+                    assert!(
+                        (step.analysis_s - 0.015).abs() < 1e-9,
+                        "{}",
+                        step.analysis_s
+                    );
+                }
+            }
+        }
+        assert_eq!(crossed, (0, 1), "one walk down across the line: one out");
+        assert!(
+            skipped > 0 && analysed > 0,
+            "{skipped} skipped, {analysed} analysed"
+        );
+        assert_eq!(engine.stats().frames_skipped, skipped);
+        // Detector time alone is one interval of the clock per analysed frame.
+        assert!((engine.stats().detector_ms_per_frame() - 5.0).abs() < 1e-6);
     }
 
     #[test]

@@ -333,12 +333,11 @@ impl Counter<'_> {
     fn step(&mut self, frame: Frame) -> Result<bool, DetectorDown> {
         let clock = self.outlet.clock;
         let frame_at = clock.now();
-        let started = clock.monotonic();
-        let report = match self
+        let step = match self
             .engine
-            .process(&frame, &mut self.detector, &EngineClock(clock))
+            .step(&frame, &mut self.detector, &EngineClock(clock))
         {
-            Ok(r) => r,
+            Ok(step) => step,
             Err(e) => {
                 tracing::error!(camera_id = self.spec().camera_id, error = %e, "detector failed");
                 self.outlet
@@ -347,26 +346,26 @@ impl Counter<'_> {
             }
         };
         self.last_pts = Some(frame.pts);
-        let counts = self.engine.counts();
-        self.counts = counts.clone();
+        self.counts = step.counts.clone();
         let occupancy_before = self.occupancy;
-        if report.gate.is_some_and(|g| g.analyse()) {
+        if let Some(present) = step.occupancy {
             let i = &mut self.interval;
             i.analysed += 1;
             i.quality_sum += footfall_core::quality::frame_quality(&frame);
-            i.processing_s += (clock.monotonic() - started).as_secs_f64();
-            i.detections += report.detections.len() as i32;
-            i.confidence_sum += report
+            i.processing_s += step.analysis_s;
+            i.detections += step.report.detections.len() as i32;
+            i.confidence_sum += step
+                .report
                 .detections
                 .iter()
                 .map(|d| f64::from(d.score))
                 .sum::<f64>();
-            self.occupancy = counts.occupancy(report.tracks.len()) as i32;
+            self.occupancy = present as i32;
         }
-        let (crossed_in, crossed_out) = report.crossings();
-        let (crossed_in, crossed_out) = (crossed_in as i32, crossed_out as i32);
+        let (crossed_in, crossed_out) = (step.crossed_in as i32, step.crossed_out as i32);
         self.interval.people_in += crossed_in;
         self.interval.people_out += crossed_out;
+        let report = step.report;
         if (self.occupancy != occupancy_before || !report.events.is_empty())
             && !self.live(crossed_in, crossed_out, Some(frame_at))
         {
@@ -385,7 +384,7 @@ impl Counter<'_> {
             let latest = LatestFrame {
                 frame,
                 report,
-                counts,
+                counts: step.counts,
                 counting: self.counting.clone(),
                 at: clock.now(),
             };

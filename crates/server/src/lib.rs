@@ -1,11 +1,13 @@
 //! Footfall platform server: REST (/api/v1), GraphQL (/api/graphql), OpenAPI
 //! (/api/openapi.json), health and Prometheus metrics, on one [`footfall_store::Store`].
 //!
-//! Layout: `routes/` (one module per domain, with [`routes::ENDPOINTS`] as the single list
-//! of operations and their access rules), `auth/` (passwords, tokens, the `Caller`
-//! extractor), `error` (the one error type and its HTTP mapping), `config`, `telemetry`
-//! (metrics, request ids, background log writer), `crypto` and `stream_url` (secrets at
-//! rest), `testutil` (a real server on port 0 with a fresh database).
+//! Layout: `routes/` (one module of thin handlers per domain, with [`routes::ENDPOINTS`]
+//! as the single list of operations and their access rules), `services/` (the
+//! application logic the handlers, GraphQL and the CLI call), `auth/` (passwords,
+//! tokens, the `Caller` extractor), `error` (the one error type and its HTTP mapping),
+//! `config`, `telemetry` (metrics, request ids, background log writer), `crypto` and
+//! `stream_url` (secrets at rest), `testutil` (a real server on port 0 with a fresh
+//! database).
 
 pub mod auth;
 pub mod boot;

@@ -135,7 +135,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let ffmpeg = PathBuf::from("ffmpeg");
     // Source and detector errors name their input already.
     while let Some(frame) = source.next_frame()? {
-        let report = engine.process(&frame, &mut detector, &clock)?;
+        // The same frame step as a live camera's (Engine::step).
+        let step = engine.step(&frame, &mut detector, &clock)?;
+        let report = &step.report;
         progress.update(frame.pts, source.duration(), report.events.len());
         events.extend(report.events.iter().cloned());
         if args.annotate.is_none() && (args.snapshots.is_none() || report.events.is_empty()) {
@@ -143,7 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         let mut drawn = frame;
         // The counts as of this frame, drawn as the live view draws them.
-        annotate(&mut drawn, &counting, &report, &engine.counts());
+        annotate(&mut drawn, &counting, report, &step.counts);
         if let Some(path) = &args.annotate {
             match &mut writer {
                 Some(w) => w.write(&drawn),

@@ -91,7 +91,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         };
         let cameras = store.list_cameras(&CameraFilter { limit: 1000, ..Default::default() }).await?;
         if !cameras.iter().any(|c| c.name == "Demo") {
-            let input: footfall_server::routes::cameras::CameraInput = serde_json::from_value(serde_json::json!({
+            let input: footfall_server::services::cameras::CameraInput = serde_json::from_value(serde_json::json!({
                 "name": "Demo",
                 "description": "The shared demo video, looped in real time",
                 "stream_url": format!("file://{}", video.display()),
@@ -102,7 +102,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     {"x": 0.45, "y": 0.60}, {"x": 0.75, "y": 0.60}, {"x": 0.75, "y": 0.97}, {"x": 0.45, "y": 0.97}]}],
                 "lines": [{"name": "exit", "start": {"x": 0.75, "y": 0.3}, "end": {"x": 0.75, "y": 0.99}, "in": "right"}],
             }))?;
-            let write = footfall_server::routes::cameras::to_write(&state, input, None).map_err(|e| anyhow!(e.body.message))?;
+            let write = footfall_server::services::cameras::to_write(&state, input, None).map_err(|e| anyhow!(e.body.message))?;
             store.create_camera(&write, chrono::Utc::now()).await?;
             state.live.cameras_changed();
         }

@@ -163,7 +163,7 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
     };
     runtime()?.block_on(async move {
         let store = footfall_server::open_store(&config).await?;
-        let services = footfall_server::default_services(&config, store.clone())?;
+        let services = footfall_server::default_services(&config, store)?;
         let state = footfall_server::state::AppState::new(config, services)
             .await
             .map_err(|e| anyhow!(e))?;
@@ -174,13 +174,16 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
             first_name: None,
             last_name: None,
         };
-        let mut new =
-            footfall_server::services::accounts::new_user(&state, &request, args.role).await?;
-        new.email_verified = true;
-        let user = store
-            .create_user(&new, chrono::Utc::now())
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
+        // Validated, hashed and stored as an admin's `POST /users` would; the operator at
+        // the console vouches for the address.
+        let user = footfall_server::services::accounts::create_user(
+            &state,
+            &request,
+            args.role,
+            true,
+            state.clock.now(),
+        )
+        .await?;
         let audit = footfall_store::NewAudit {
             user_id: None,
             action: "user.create_cli".into(),
@@ -191,7 +194,7 @@ pub fn user(command: UserCommand) -> Result<ExitCode> {
         .with_new(
             serde_json::json!({"username": user.username, "role": user.role, "password": "***"}),
         );
-        store.insert_audit(&[audit], chrono::Utc::now()).await?;
+        state.audit(audit).await?;
         state.logs.flush().await;
         println!(
             "created {} user {} (id {})",

@@ -49,6 +49,11 @@ impl RequestMeta {
         RequestMeta { ip, user_agent }
     }
 
+    /// The key rate limits count this client under ([`limit_key`] of its address).
+    pub fn limit_key(&self) -> String {
+        limit_key(self.ip.as_deref())
+    }
+
     pub fn audit(
         &self,
         user_id: Option<i64>,
@@ -137,6 +142,17 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// An audit row of something this user did, from this request.
+    pub fn audit(
+        &self,
+        action: &str,
+        resource_type: &str,
+        resource_id: Option<String>,
+    ) -> NewAudit {
+        self.meta
+            .audit(Some(self.user_id), action, resource_type, resource_id)
+    }
+
     /// 403 (and an audit row) unless the caller's role includes `role`. Called by the
     /// route guard with each endpoint's role from `routes::ENDPOINTS`.
     pub async fn require(

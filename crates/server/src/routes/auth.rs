@@ -2,21 +2,18 @@
 //! e-mail verification.
 
 use crate::auth::{Caller, RequestMeta};
-use crate::crypto::token_hash;
 use crate::error::{ApiError, ApiResult};
 pub use crate::services::accounts::{
-    ChangePasswordRequest, RegisterRequest, ResetPasswordRequest, new_user,
+    ChangePasswordRequest, ForgotPasswordRequest, RegisterRequest, ResetPasswordRequest,
+    SetupRequest, VerifyEmailRequest,
 };
-pub use crate::services::auth::{TokenResponse, UserView};
-use crate::services::auth::{client_key, verification_mail_allowed};
+pub use crate::services::auth::{SessionView, TokenResponse, UserView};
 use crate::services::{accounts, auth};
 use crate::state::AppState;
-use crate::validate::{self, ValidJson};
+use crate::validate::ValidJson;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use chrono::{DateTime, Duration, Utc};
-use footfall_store::{Role, TokenPurpose};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -25,48 +22,8 @@ pub async fn register(
     meta: RequestMeta,
     ValidJson(body): ValidJson<RegisterRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let now = state.clock.now();
-    state
-        .limiter
-        .check(
-            &format!("register:{}", client_key(&meta)),
-            state.config.auth.register_per_ip_per_hour,
-            Duration::hours(1),
-            now,
-        )
-        .map_err(|wait| {
-            ApiError::too_many(wait, "too many registrations from this address; try later")
-        })?;
-    if !state.config.auth.allow_registration {
-        return Err(ApiError::forbidden(
-            "self-registration is disabled; ask an administrator",
-        ));
-    }
-    let new = new_user(&state, &body, state.config.auth.register_role).await?;
-    let user = state.store.create_user(&new, now).await?;
-    state
-        .audit(
-            meta.audit(
-                Some(user.id),
-                "user.register",
-                "user",
-                Some(user.id.to_string()),
-            )
-            .with_new(json!({"username": user.username, "email": user.email, "role": user.role})),
-        )
-        .await?;
-    accounts::send_verification(&state, &user, true).await;
+    let user = accounts::register(&state, &meta, &body).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SetupRequest {
-    /// The one-time setup token printed at start-up while no user exists.
-    pub setup_token: String,
-    pub username: String,
-    pub email: String,
-    pub password: String,
 }
 
 /// One-time creation of the first admin while the database has no user.
@@ -75,54 +32,7 @@ pub async fn setup(
     meta: RequestMeta,
     ValidJson(body): ValidJson<SetupRequest>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
-    let expected = state.setup_token();
-    let now = state.clock.now();
-    state
-        .limiter
-        .check(
-            &format!("setup:{}", client_key(&meta)),
-            10,
-            Duration::hours(1),
-            now,
-        )
-        .map_err(|wait| ApiError::too_many(wait, "too many setup attempts"))?;
-    // Open while no active admin exists (accounts registered before setup, or a last
-    // admin gone, never make the installation unmanageable); the token printed at start
-    // is what proves the caller is the operator.
-    if state.store.count_active_admins().await? > 0 {
-        return Err(ApiError::conflict(
-            "setup_token",
-            "setup is done: an admin already exists",
-        ));
-    }
-    if expected.as_deref() != Some(body.setup_token.as_str()) {
-        return Err(ApiError::invalid(
-            "setup_token",
-            "does not match the token printed at start-up",
-        ));
-    }
-    let request = RegisterRequest {
-        username: body.username,
-        email: body.email,
-        password: body.password,
-        first_name: None,
-        last_name: None,
-    };
-    let mut new = new_user(&state, &request, Role::Admin).await?;
-    new.email_verified = true;
-    let user = state.store.create_user(&new, now).await?;
-    *state.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    state
-        .audit(
-            meta.audit(
-                Some(user.id),
-                "user.setup_admin",
-                "user",
-                Some(user.id.to_string()),
-            )
-            .with_new(json!({"username": user.username, "role": "admin"})),
-        )
-        .await?;
+    let user = accounts::setup_admin(&state, &meta, body).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -242,19 +152,7 @@ pub async fn logout(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<(HeaderMap, StatusCode)> {
-    state
-        .store
-        .revoke_session(caller.session_id, "logout")
-        .await?;
-    state.access_changed(caller.user_id);
-    state
-        .audit(caller.meta.audit(
-            Some(caller.user_id),
-            "logout",
-            "session",
-            Some(caller.session_id.to_string()),
-        ))
-        .await?;
+    auth::logout(&state, &caller).await?;
     Ok((refresh_cookie_header("", 0), StatusCode::NO_CONTENT))
 }
 
@@ -263,19 +161,7 @@ pub async fn logout_all(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<(HeaderMap, Json<serde_json::Value>)> {
-    let n = state
-        .store
-        .revoke_user_sessions(caller.user_id, "logout_all")
-        .await?;
-    state.access_changed(caller.user_id);
-    state
-        .audit(
-            caller
-                .meta
-                .audit(Some(caller.user_id), "logout.all", "session", None)
-                .with_new(json!({"sessions_revoked": n})),
-        )
-        .await?;
+    let n = auth::logout_everywhere(&state, &caller).await?;
     Ok((
         refresh_cookie_header("", 0),
         Json(json!({"sessions_revoked": n})),
@@ -286,36 +172,11 @@ pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
     Ok(Json(state.store.user_by_id(caller.user_id).await?.into()))
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct SessionView {
-    pub id: i64,
-    pub ip_address: Option<String>,
-    pub user_agent: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub current: bool,
-}
-
 pub async fn sessions(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<SessionView>>> {
-    let list = state
-        .store
-        .list_sessions(caller.user_id, state.clock.now())
-        .await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|s| SessionView {
-                current: s.id == caller.session_id,
-                id: s.id,
-                ip_address: s.ip_address,
-                user_agent: s.user_agent,
-                created_at: s.created_at,
-                expires_at: s.expires_at,
-            })
-            .collect(),
-    ))
+    auth::sessions(&state, &caller).await.map(Json)
 }
 
 /// Changes the password and ends every other session of the user.
@@ -328,45 +189,13 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ForgotPasswordRequest {
-    pub email: String,
-}
-
 /// Always 202, whether or not the address has an account (no enumeration).
 pub async fn forgot_password(
     State(state): State<AppState>,
     meta: RequestMeta,
     ValidJson(body): ValidJson<ForgotPasswordRequest>,
 ) -> ApiResult<StatusCode> {
-    let now = state.clock.now();
-    state
-        .limiter
-        .check(
-            &format!("forgot:{}", client_key(&meta)),
-            10,
-            Duration::hours(1),
-            now,
-        )
-        .map_err(|wait| ApiError::too_many(wait, "too many reset requests; try later"))?;
-    let email = validate::email(&body.email, "email")?;
-    if let Some(user) = state
-        .store
-        .user_by_email(&email)
-        .await?
-        .filter(|u| u.is_active)
-    {
-        accounts::send_password_reset(&state, &user, now).await?;
-        state
-            .audit(meta.audit(
-                Some(user.id),
-                "password.reset_requested",
-                "user",
-                Some(user.id.to_string()),
-            ))
-            .await?;
-    }
+    accounts::request_password_reset(&state, &meta, &body).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -379,34 +208,12 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct VerifyEmailRequest {
-    pub token: String,
-}
-
 pub async fn verify_email(
     State(state): State<AppState>,
     meta: RequestMeta,
     ValidJson(body): ValidJson<VerifyEmailRequest>,
 ) -> ApiResult<StatusCode> {
-    let now = state.clock.now();
-    let Some(user_id) = state
-        .store
-        .consume_user_token(TokenPurpose::VerifyEmail, &token_hash(&body.token), now)
-        .await?
-    else {
-        return Err(ApiError::invalid("token", "is invalid, used or expired"));
-    };
-    state.store.set_email_verified(user_id, now).await?;
-    state
-        .audit(meta.audit(
-            Some(user_id),
-            "email.verified",
-            "user",
-            Some(user_id.to_string()),
-        ))
-        .await?;
+    accounts::verify_email(&state, &meta, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -414,16 +221,6 @@ pub async fn resend_verification(
     State(state): State<AppState>,
     caller: Caller,
 ) -> ApiResult<StatusCode> {
-    let user = state.store.user_by_id(caller.user_id).await?;
-    if user.email_verified {
-        return Err(ApiError::conflict("email", "e-mail is already verified"));
-    }
-    verification_mail_allowed(&state, user.id, state.clock.now()).map_err(|wait| {
-        ApiError::too_many(
-            wait,
-            "a verification mail was sent recently; check your mail or try later",
-        )
-    })?;
-    accounts::send_verification(&state, &user, false).await;
+    accounts::resend_verification(&state, &caller).await?;
     Ok(StatusCode::ACCEPTED)
 }

@@ -3,26 +3,17 @@
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::services::cameras;
+pub use crate::services::cameras::{
+    CameraInput, CameraView, Coordinates, ProbeRequest, ProbeResult,
+};
 use crate::state::AppState;
-use crate::stream_url::StreamUrl;
 use crate::validate::{self, ValidJson};
 use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use footfall_store::{Camera, CameraFilter, CameraStatus, Role};
+use footfall_store::{CameraFilter, CameraStatus};
 use serde::Deserialize;
-use serde_json::{Value, json};
-
-use crate::services::cameras::probe_url;
-pub use crate::services::cameras::{
-    CameraInput, CameraView, Coordinates, ProbeRequest, ProbeResult, to_write,
-};
-
-/// Audit view of a camera: no security_config, URL masked.
-fn audit_values(c: &Camera) -> Value {
-    json!({"name": c.name, "stream_url": c.stream_url, "stream_type": c.stream_type, "location": c.location,
-           "enabled": c.enabled, "settings": c.settings})
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 pub struct CameraListQuery {
@@ -71,25 +62,7 @@ pub async fn create(
     caller: Caller,
     ValidJson(input): ValidJson<CameraInput>,
 ) -> ApiResult<(StatusCode, Json<CameraView>)> {
-    let url = input.stream_url.clone();
-    let write = to_write(&state, input, None)?;
-    crate::stream_url::check_destination(&state, &url).await?;
-    let camera = state.store.create_camera(&write, state.clock.now()).await?;
-    state
-        .audit(
-            caller
-                .meta
-                .audit(
-                    Some(caller.user_id),
-                    "camera.create",
-                    "camera",
-                    Some(camera.id.to_string()),
-                )
-                .with_new(audit_values(&camera)),
-        )
-        .await?;
-    tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
-    state.live.cameras_changed();
+    let camera = cameras::create(&state, &caller, input).await?;
     Ok((StatusCode::CREATED, Json(camera.into())))
 }
 
@@ -99,40 +72,8 @@ pub async fn replace(
     Path(id): Path<i64>,
     ValidJson(input): ValidJson<CameraInput>,
 ) -> ApiResult<Json<CameraView>> {
-    let before = state.store.camera(id).await?;
-    if before.archived_at.is_some() {
-        return Err(ApiError::conflict(
-            "id",
-            "the camera is archived; create a new camera instead",
-        ));
-    }
-    // An unchanged (masked) URL was checked when it was set; the camera checks it again
-    // before every connection.
-    let new_url = (input.stream_url.trim() != before.stream_url).then(|| input.stream_url.clone());
-    let write = to_write(&state, input, Some(&before))?;
-    if let Some(url) = new_url {
-        crate::stream_url::check_destination(&state, &url).await?;
-    }
-    let after = state
-        .store
-        .update_camera(id, &write, state.clock.now())
-        .await?;
-    state
-        .audit(
-            caller
-                .meta
-                .audit(
-                    Some(caller.user_id),
-                    "camera.update",
-                    "camera",
-                    Some(id.to_string()),
-                )
-                .with_old(audit_values(&before))
-                .with_new(audit_values(&after)),
-        )
-        .await?;
-    state.live.cameras_changed();
-    Ok(Json(after.into()))
+    let camera = cameras::update(&state, &caller, id, input).await?;
+    Ok(Json(camera.into()))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -153,49 +94,7 @@ pub async fn delete(
     Path(id): Path<i64>,
     Query(q): Query<DeleteQuery>,
 ) -> ApiResult<StatusCode> {
-    let purge = q.purge.unwrap_or(false);
-    if purge {
-        caller
-            .require(
-                &state,
-                Role::Admin,
-                "DELETE /api/v1/cameras/{id}?purge=true",
-            )
-            .await?;
-    }
-    let before = state.store.camera(id).await?;
-    let now = state.clock.now();
-    if before.archived_at.is_none() {
-        state.store.archive_camera(id, now).await?;
-        state.live.cameras_changed();
-    } else if !purge {
-        return Err(ApiError::not_found("camera"));
-    }
-    if purge {
-        state.live.retire(id).await.map_err(|_| {
-            ApiError::unavailable(
-                "the camera's pipeline did not stop in time; nothing was deleted, try again",
-            )
-        })?;
-        state.store.delete_camera(id).await?;
-    }
-    state
-        .audit(
-            caller
-                .meta
-                .audit(
-                    Some(caller.user_id),
-                    if purge {
-                        "camera.purge"
-                    } else {
-                        "camera.archive"
-                    },
-                    "camera",
-                    Some(id.to_string()),
-                )
-                .with_old(audit_values(&before)),
-        )
-        .await?;
+    cameras::remove(&state, &caller, id, q.purge.unwrap_or(false)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -206,12 +105,7 @@ pub async fn probe_new(
     caller: Caller,
     ValidJson(request): ValidJson<ProbeRequest>,
 ) -> ApiResult<Json<ProbeResult>> {
-    let url = request
-        .stream_url
-        .ok_or_else(|| ApiError::invalid("stream_url", "required"))?;
-    StreamUrl::parse(&url, &state.config.cameras.allowed_schemes)?;
-    crate::stream_url::check_destination(&state, &url).await?;
-    probe_url(&state, &caller, url.trim().to_string())
+    cameras::probe_new_url(&state, &caller, request)
         .await
         .map(Json)
 }
@@ -229,20 +123,7 @@ pub async fn probe(
     } else {
         serde_json::from_slice(&body).map_err(|e| ApiError::invalid("body", e.to_string()))?
     };
-    let camera = state.store.camera(id).await?;
-    let requested = request.stream_url.filter(|u| u.trim() != camera.stream_url);
-    let url = match requested {
-        Some(url) => {
-            StreamUrl::parse(&url, &state.config.cameras.allowed_schemes)?;
-            crate::stream_url::check_destination(&state, &url).await?;
-            url.trim().to_string()
-        }
-        None => crate::stream_url::unsealed_url(
-            &camera.stream_url,
-            &camera.security_config,
-            &state.credentials,
-        )
-        .map_err(ApiError::internal)?,
-    };
-    probe_url(&state, &caller, url).await.map(Json)
+    cameras::probe_camera(&state, &caller, id, request)
+        .await
+        .map(Json)
 }

@@ -1,20 +1,17 @@
 //! /api/v1/ingest/*: counts and events pushed by IoT devices and third-party systems,
 //! authenticated by device API keys (scoped to cameras), idempotent by client id.
 
-use crate::crypto::token_hash;
 use crate::error::{ApiError, ApiResult};
+use crate::services::ingest;
+pub use crate::services::ingest::{
+    IngestCount, IngestCounts, IngestEvent, IngestEvents, IngestOutcome, MAX_BATCH,
+};
 use crate::state::AppState;
 use crate::validate::ValidJson;
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
-use chrono::{DateTime, Duration, Utc};
-use footfall_store::{ApiKey, EventSeverity, NewEvent, NewResult};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-/// Largest batch per request.
-pub const MAX_BATCH: usize = 10_000;
+use footfall_store::ApiKey;
 
 /// An authenticated device: the active API key from `X-Api-Key: KEY` or
 /// `Authorization: ApiKey KEY`. Extracted before the body, so an unauthenticated caller
@@ -27,12 +24,15 @@ impl axum::extract::FromRequestParts<AppState> for DeviceKey {
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> ApiResult<DeviceKey> {
-        api_key(state, &parts.headers).await.map(DeviceKey)
+        let presented = presented_key(&parts.headers)
+            .ok_or_else(|| ApiError::unauthorized("missing API key (X-Api-Key header)"))?;
+        ingest::device_key(state, presented).await.map(DeviceKey)
     }
 }
 
-async fn api_key(state: &AppState, headers: &HeaderMap) -> ApiResult<ApiKey> {
-    let presented = headers
+/// The key from `X-Api-Key`, or else from `Authorization: ApiKey KEY`.
+fn presented_key(headers: &HeaderMap) -> Option<&str> {
+    headers
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .or_else(|| {
@@ -43,75 +43,6 @@ async fn api_key(state: &AppState, headers: &HeaderMap) -> ApiResult<ApiKey> {
                 .strip_prefix("ApiKey ")
         })
         .map(str::trim)
-        .ok_or_else(|| ApiError::unauthorized("missing API key (X-Api-Key header)"))?;
-    state
-        .store
-        .use_api_key(&token_hash(presented), state.clock.now())
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))
-}
-
-fn check_time(t: DateTime<Utc>, now: DateTime<Utc>, field: &str) -> ApiResult<()> {
-    if t > now + Duration::minutes(5) {
-        return Err(ApiError::invalid(
-            field,
-            "is more than 5 minutes in the future",
-        ));
-    }
-    if t < now - Duration::days(366) {
-        return Err(ApiError::invalid(field, "is more than a year in the past"));
-    }
-    Ok(())
-}
-
-fn check_scope(key: &ApiKey, camera_id: i64, field: &str) -> ApiResult<()> {
-    if key.camera_ids.contains(&camera_id) {
-        Ok(())
-    } else {
-        let mut e = ApiError::forbidden(format!("this API key may not write camera {camera_id}"));
-        e.body.field = Some(field.to_string());
-        Err(e)
-    }
-}
-
-fn check_client_id(id: &Option<String>, field: &str) -> ApiResult<()> {
-    match id {
-        Some(id) if id.is_empty() || id.len() > 200 => {
-            Err(ApiError::invalid(field, "must be 1 to 200 characters"))
-        }
-        _ => Ok(()),
-    }
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IngestCount {
-    /// Client-chosen id; a retried request with the same id stores nothing twice.
-    pub id: Option<String>,
-    pub camera_id: i64,
-    pub timestamp: DateTime<Utc>,
-    #[serde(default)]
-    pub people_count: i32,
-    #[serde(default)]
-    pub people_in: i32,
-    #[serde(default)]
-    pub people_out: i32,
-    pub confidence_score: Option<f64>,
-    #[serde(default)]
-    pub detection_count: i32,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IngestCounts {
-    pub results: Vec<IngestCount>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct IngestOutcome {
-    pub inserted: usize,
-    /// Items whose id was already stored (skipped).
-    pub duplicates: usize,
 }
 
 pub async fn counts(
@@ -119,79 +50,7 @@ pub async fn counts(
     DeviceKey(key): DeviceKey,
     ValidJson(body): ValidJson<IngestCounts>,
 ) -> ApiResult<Json<IngestOutcome>> {
-    if body.results.is_empty() || body.results.len() > MAX_BATCH {
-        return Err(ApiError::invalid(
-            "results",
-            format!("must hold 1 to {MAX_BATCH} items"),
-        ));
-    }
-    let now = state.clock.now();
-    let mut rows = Vec::with_capacity(body.results.len());
-    for (i, r) in body.results.into_iter().enumerate() {
-        let at = |f: &str| format!("results[{i}].{f}");
-        check_scope(&key, r.camera_id, &at("camera_id"))?;
-        check_time(r.timestamp, now, &at("timestamp"))?;
-        check_client_id(&r.id, &at("id"))?;
-        for (f, v) in [
-            ("people_count", r.people_count),
-            ("people_in", r.people_in),
-            ("people_out", r.people_out),
-            ("detection_count", r.detection_count),
-        ] {
-            if !(0..=1_000_000).contains(&v) {
-                return Err(ApiError::invalid(at(f), "must be 0 to 1000000"));
-            }
-        }
-        if r.confidence_score
-            .is_some_and(|c| !(0.0..=1.0).contains(&c))
-        {
-            return Err(ApiError::invalid(at("confidence_score"), "must be 0 to 1"));
-        }
-        let mut row = NewResult::counts(
-            r.camera_id,
-            r.timestamp,
-            r.people_count,
-            r.people_in,
-            r.people_out,
-        );
-        row.confidence_score = r.confidence_score;
-        row.detection_count = r.detection_count;
-        row.worker_id = Some(format!("ingest:{}", key.name));
-        row.client_id = r.id;
-        rows.push(row);
-    }
-    let outcome = state
-        .store
-        .insert_results(&rows, Some(&format!("key:{}", key.id)))
-        .await?;
-    let stored: Vec<&NewResult> = outcome.fresh.iter().map(|&i| &rows[i]).collect();
-    state.live.hub.publish_results(&stored, state.clock.now());
-    Ok(Json(IngestOutcome {
-        inserted: outcome.inserted,
-        duplicates: outcome.duplicates,
-    }))
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IngestEvent {
-    pub id: Option<String>,
-    pub camera_id: i64,
-    /// e.g. door_open, line_in, sensor_fault. 1-50 characters: letters, digits, `_`, `.`, `-`.
-    pub event_type: String,
-    pub timestamp: DateTime<Utc>,
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub data: Value,
-    #[schema(value_type = Option<String>, example = "low")]
-    pub severity: Option<EventSeverity>,
-    pub confidence_score: Option<f64>,
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IngestEvents {
-    pub events: Vec<IngestEvent>,
+    ingest::counts(&state, &key, body).await.map(Json)
 }
 
 pub async fn events(
@@ -199,63 +58,5 @@ pub async fn events(
     DeviceKey(key): DeviceKey,
     ValidJson(body): ValidJson<IngestEvents>,
 ) -> ApiResult<Json<IngestOutcome>> {
-    if body.events.is_empty() || body.events.len() > MAX_BATCH {
-        return Err(ApiError::invalid(
-            "events",
-            format!("must hold 1 to {MAX_BATCH} items"),
-        ));
-    }
-    let now = state.clock.now();
-    let mut rows = Vec::with_capacity(body.events.len());
-    for (i, e) in body.events.into_iter().enumerate() {
-        let at = |f: &str| format!("events[{i}].{f}");
-        check_scope(&key, e.camera_id, &at("camera_id"))?;
-        check_time(e.timestamp, now, &at("timestamp"))?;
-        check_client_id(&e.id, &at("id"))?;
-        let ok_type = (1..=50).contains(&e.event_type.len())
-            && e.event_type
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-        if !ok_type {
-            return Err(ApiError::invalid(
-                at("event_type"),
-                "must be 1-50 characters: letters, digits, '_', '.', '-'",
-            ));
-        }
-        let data = if e.data.is_null() {
-            serde_json::json!({})
-        } else {
-            e.data
-        };
-        if !data.is_object() || data.to_string().len() > 8_192 {
-            return Err(ApiError::invalid(
-                at("data"),
-                "must be a JSON object of at most 8 KiB",
-            ));
-        }
-        if e.confidence_score
-            .is_some_and(|c| !(0.0..=1.0).contains(&c))
-        {
-            return Err(ApiError::invalid(at("confidence_score"), "must be 0 to 1"));
-        }
-        rows.push(NewEvent {
-            camera_id: e.camera_id,
-            event_type: e.event_type,
-            event_data: data,
-            timestamp: e.timestamp,
-            confidence_score: e.confidence_score,
-            severity: e.severity.unwrap_or(EventSeverity::Low),
-            client_id: e.id,
-        });
-    }
-    let outcome = state
-        .store
-        .insert_events(&rows, Some(&format!("key:{}", key.id)))
-        .await?;
-    let stored: Vec<&NewEvent> = outcome.fresh.iter().map(|&i| &rows[i]).collect();
-    state.live.hub.publish_events(stored, state.clock.now());
-    Ok(Json(IngestOutcome {
-        inserted: outcome.inserted,
-        duplicates: outcome.duplicates,
-    }))
+    ingest::events(&state, &key, body).await.map(Json)
 }

@@ -1,6 +1,8 @@
 //! Accounts: new users validated and hashed the same way for registration, setup, the
-//! admin API and `footfall user create`; and the mails an account gets (verification,
-//! password reset), composed here and sent without making a request wait.
+//! admin API and `footfall user create`; what happens to an account afterwards (an
+//! admin's role change or deactivation, e-mail verification, password change and
+//! reset); and the mails an account gets (verification, password reset), composed here
+//! and sent without making a request wait.
 
 use crate::auth::{Caller, RequestMeta};
 use crate::crypto::{random_token, token_hash};
@@ -9,8 +11,8 @@ use crate::mail::Mail;
 use crate::password;
 use crate::state::AppState;
 use crate::validate;
-use chrono::Duration;
-use footfall_store::{NewUser, Role, TokenPurpose, User};
+use chrono::{DateTime, Duration, Utc};
+use footfall_store::{NewUser, Role, TokenPurpose, User, UserPatch};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -40,6 +42,286 @@ pub async fn new_user(state: &AppState, r: &RegisterRequest, role: Role) -> ApiR
         role,
         email_verified: false,
     })
+}
+
+/// Creates the account `r` describes with `role`; `verified` when someone who vouches
+/// for the e-mail address (an admin, the operator) creates it. Not audited: each caller
+/// audits under its own action.
+pub async fn create_user(
+    state: &AppState,
+    r: &RegisterRequest,
+    role: Role,
+    verified: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<User> {
+    let mut new = new_user(state, r, role).await?;
+    new.email_verified = verified;
+    Ok(state.store.create_user(&new, now).await?)
+}
+
+/// 429 with `message` once this client made `limit` requests of kind `name` within the
+/// hour.
+fn limit_client_per_hour(
+    state: &AppState,
+    meta: &RequestMeta,
+    name: &str,
+    limit: u32,
+    message: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    state
+        .limiter
+        .check(
+            &format!("{name}:{}", meta.limit_key()),
+            limit,
+            Duration::hours(1),
+            now,
+        )
+        .map_err(|wait| ApiError::too_many(wait, message))
+}
+
+/// Self-registration, while `auth.allow_registration` is on and limited per client
+/// address: the account gets `auth.register_role` and a welcome mail with the link that
+/// verifies its address.
+pub async fn register(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: &RegisterRequest,
+) -> ApiResult<User> {
+    let now = state.clock.now();
+    limit_client_per_hour(
+        state,
+        meta,
+        "register",
+        state.config.auth.register_per_ip_per_hour,
+        "too many registrations from this address; try later",
+        now,
+    )?;
+    if !state.config.auth.allow_registration {
+        return Err(ApiError::forbidden(
+            "self-registration is disabled; ask an administrator",
+        ));
+    }
+    let user = create_user(state, body, state.config.auth.register_role, false, now).await?;
+    state
+        .audit(
+            meta.audit(
+                Some(user.id),
+                "user.register",
+                "user",
+                Some(user.id.to_string()),
+            )
+            .with_new(json!({"username": user.username, "email": user.email, "role": user.role})),
+        )
+        .await?;
+    send_verification(state, &user, true).await;
+    Ok(user)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The one-time setup token printed at start-up while no user exists.
+    pub setup_token: String,
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// Creates the first admin (e-mail verified) with the one-time setup token, while no
+/// active admin exists; the token is spent.
+pub async fn setup_admin(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: SetupRequest,
+) -> ApiResult<User> {
+    let expected = state.setup_token();
+    let now = state.clock.now();
+    limit_client_per_hour(state, meta, "setup", 10, "too many setup attempts", now)?;
+    // Open while no active admin exists (accounts registered before setup, or a last
+    // admin gone, never make the installation unmanageable); the token printed at start
+    // is what proves the caller is the operator.
+    if state.store.count_active_admins().await? > 0 {
+        return Err(ApiError::conflict(
+            "setup_token",
+            "setup is done: an admin already exists",
+        ));
+    }
+    if expected.as_deref() != Some(body.setup_token.as_str()) {
+        return Err(ApiError::invalid(
+            "setup_token",
+            "does not match the token printed at start-up",
+        ));
+    }
+    let request = RegisterRequest {
+        username: body.username,
+        email: body.email,
+        password: body.password,
+        first_name: None,
+        last_name: None,
+    };
+    let user = create_user(state, &request, Role::Admin, true, now).await?;
+    *state.setup_token.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    state
+        .audit(
+            meta.audit(
+                Some(user.id),
+                "user.setup_admin",
+                "user",
+                Some(user.id.to_string()),
+            )
+            .with_new(json!({"username": user.username, "role": "admin"})),
+        )
+        .await?;
+    Ok(user)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[schema(value_type = String, example = "user")]
+    pub role: Role,
+}
+
+/// An admin creates an account with a role; its e-mail address counts as verified.
+pub async fn create_user_as_admin(
+    state: &AppState,
+    caller: &Caller,
+    body: CreateUserRequest,
+) -> ApiResult<User> {
+    let request = RegisterRequest {
+        username: body.username,
+        email: body.email,
+        password: body.password,
+        first_name: body.first_name,
+        last_name: body.last_name,
+    };
+    // The admin vouches for the address (and e-mails the person themselves).
+    let user = create_user(state, &request, body.role, true, state.clock.now()).await?;
+    state.audit(caller.audit("user.create",
+        "user",
+        Some(user.id.to_string()),
+    ).with_new(
+        json!({"username": user.username, "email": user.email, "role": user.role, "password": "***"}),
+    )).await?;
+    Ok(user)
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    #[schema(value_type = Option<String>, example = "viewer")]
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+}
+
+/// An admin changes a user's role or (de)activates them; deactivation ends every session
+/// of the user.
+pub async fn update_user(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    body: &UpdateUserRequest,
+) -> ApiResult<User> {
+    let before = state.store.user_by_id(id).await?;
+    // The store refuses (409) a change that would leave no active admin, atomically.
+    let now = state.clock.now();
+    let after = state
+        .store
+        .update_user(
+            id,
+            &UserPatch {
+                role: body.role,
+                is_active: body.is_active,
+                ..Default::default()
+            },
+            now,
+        )
+        .await?;
+    if body.is_active == Some(false) {
+        state.store.revoke_user_sessions(id, "deactivated").await?;
+    }
+    state.access_changed(id);
+    state
+        .audit(
+            caller
+                .audit("user.update", "user", Some(id.to_string()))
+                .with_old(json!({"role": before.role, "is_active": before.is_active}))
+                .with_new(json!({"role": after.role, "is_active": after.is_active})),
+        )
+        .await?;
+    Ok(after)
+}
+
+/// Verification mails one account may trigger per hour (resend, or logging in unverified).
+const VERIFY_MAILS_PER_HOUR: u32 = 3;
+
+/// Counts a verification mail for the account; `Err(seconds to wait)` past
+/// [`VERIFY_MAILS_PER_HOUR`] (resend and unverified logins share the budget).
+pub fn verification_mail_allowed(
+    state: &AppState,
+    user_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), u64> {
+    state.limiter.check(
+        &format!("verify-mail:{user_id}"),
+        VERIFY_MAILS_PER_HOUR,
+        Duration::hours(1),
+        now,
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    pub token: String,
+}
+
+/// Marks the address of the mailed token's user verified (the token is spent).
+pub async fn verify_email(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: &VerifyEmailRequest,
+) -> ApiResult<()> {
+    let now = state.clock.now();
+    let Some(user_id) = state
+        .store
+        .consume_user_token(TokenPurpose::VerifyEmail, &token_hash(&body.token), now)
+        .await?
+    else {
+        return Err(ApiError::invalid("token", "is invalid, used or expired"));
+    };
+    state.store.set_email_verified(user_id, now).await?;
+    state
+        .audit(meta.audit(
+            Some(user_id),
+            "email.verified",
+            "user",
+            Some(user_id.to_string()),
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Mails the caller a new verification link (409 once verified; limited per account).
+pub async fn resend_verification(state: &AppState, caller: &Caller) -> ApiResult<()> {
+    let user = state.store.user_by_id(caller.user_id).await?;
+    if user.email_verified {
+        return Err(ApiError::conflict("email", "e-mail is already verified"));
+    }
+    verification_mail_allowed(state, user.id, state.clock.now()).map_err(|wait| {
+        ApiError::too_many(
+            wait,
+            "a verification mail was sent recently; check your mail or try later",
+        )
+    })?;
+    send_verification(state, &user, false).await;
+    Ok(())
 }
 
 /// Mails a verification link (with a welcome line for new accounts). Mail failures are
@@ -96,11 +378,53 @@ fn send_in_background(state: &AppState, mail: Mail) {
     });
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}
+
+/// Mails a reset link when the address belongs to an active account. Succeeds either
+/// way, so the answer does not tell which addresses have an account.
+pub async fn request_password_reset(
+    state: &AppState,
+    meta: &RequestMeta,
+    body: &ForgotPasswordRequest,
+) -> ApiResult<()> {
+    let now = state.clock.now();
+    limit_client_per_hour(
+        state,
+        meta,
+        "forgot",
+        10,
+        "too many reset requests; try later",
+        now,
+    )?;
+    let email = validate::email(&body.email, "email")?;
+    if let Some(user) = state
+        .store
+        .user_by_email(&email)
+        .await?
+        .filter(|u| u.is_active)
+    {
+        send_password_reset(state, &user, now).await?;
+        state
+            .audit(meta.audit(
+                Some(user.id),
+                "password.reset_requested",
+                "user",
+                Some(user.id.to_string()),
+            ))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Replaces any earlier reset link of `user` with a new one and mails it.
-pub async fn send_password_reset(
+async fn send_password_reset(
     state: &AppState,
     user: &User,
-    now: chrono::DateTime<chrono::Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
     let token = random_token(32);
     let expires = now + Duration::seconds(state.config.auth.reset_token_ttl_s);

@@ -1,11 +1,13 @@
 //! Sign-in flows: login (rate limits, lockouts that a stranger cannot turn against the
-//! owner, verification), sessions, and refresh-token rotation with reuse detection.
-//! The routes add what is HTTP: the body, the refresh cookie.
+//! owner, verification), sessions (listing them, logging out of one or all), and
+//! refresh-token rotation with reuse detection. The routes add what is HTTP: the body,
+//! the refresh cookie.
 
-use crate::auth::RequestMeta;
+use crate::auth::{Caller, RequestMeta};
 use crate::crypto::{random_token, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::password;
+use crate::services::accounts;
 use crate::state::AppState;
 use crate::tokens::{new_refresh_token, refresh_token_session};
 use chrono::{DateTime, Duration, Utc};
@@ -80,28 +82,7 @@ async fn known_address(
     }
 }
 
-pub fn client_key(meta: &RequestMeta) -> String {
-    crate::auth::limit_key(meta.ip.as_deref())
-}
-
 const BAD_CREDENTIALS: &str = "invalid username or password";
-/// Verification mails one account may trigger per hour (resend, or logging in unverified).
-const VERIFY_MAILS_PER_HOUR: u32 = 3;
-
-/// Counts a verification mail for the account; `Err(seconds to wait)` past
-/// [`VERIFY_MAILS_PER_HOUR`] (resend and unverified logins share the budget).
-pub fn verification_mail_allowed(
-    state: &AppState,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), u64> {
-    state.limiter.check(
-        &format!("verify-mail:{user_id}"),
-        VERIFY_MAILS_PER_HOUR,
-        Duration::hours(1),
-        now,
-    )
-}
 
 /// What the audit log keeps of a login name nobody has: never the text (people type
 /// their password into the name field), only a short digest that correlates attempts.
@@ -122,7 +103,7 @@ pub async fn login(
     state
         .limiter
         .check(
-            &format!("login-ip:{}", client_key(meta)),
+            &format!("login-ip:{}", meta.limit_key()),
             auth.login_per_ip_per_minute,
             Duration::minutes(1),
             now,
@@ -142,7 +123,7 @@ pub async fn login(
     // address it was never logged into from.
     let lock_window = Duration::seconds(auth.lockout_s);
     let threshold = auth.lockout_threshold.max(1) as u32;
-    let address_key = format!("login-account:{login}@{}", client_key(meta));
+    let address_key = format!("login-account:{login}@{}", meta.limit_key());
     let account_key = format!("login-account:{login}");
     let user = state.store.user_by_login(&login).await?;
     let locked_key = if state.limiter.count(&address_key, lock_window, now) >= threshold {
@@ -211,8 +192,8 @@ pub async fn login(
     if state.config.auth.allow_registration && !user.email_verified {
         // Self-registered accounts prove their address before they get in (accounts an
         // admin creates are verified by that admin). A fresh link is mailed, limited.
-        if verification_mail_allowed(state, user.id, now).is_ok() {
-            crate::services::accounts::send_verification(state, &user, false).await;
+        if accounts::verification_mail_allowed(state, user.id, now).is_ok() {
+            accounts::send_verification(state, &user, false).await;
         }
         state
             .audit(meta.audit(
@@ -355,4 +336,63 @@ pub async fn refresh(
         user: user.into(),
     };
     Ok(tokens)
+}
+
+/// Ends the caller's session.
+pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<()> {
+    state
+        .store
+        .revoke_session(caller.session_id, "logout")
+        .await?;
+    state.access_changed(caller.user_id);
+    state
+        .audit(caller.audit("logout", "session", Some(caller.session_id.to_string())))
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of the caller; returns how many were ended.
+pub async fn logout_everywhere(state: &AppState, caller: &Caller) -> ApiResult<u64> {
+    let n = state
+        .store
+        .revoke_user_sessions(caller.user_id, "logout_all")
+        .await?;
+    state.access_changed(caller.user_id);
+    state
+        .audit(
+            caller
+                .audit("logout.all", "session", None)
+                .with_new(json!({"sessions_revoked": n})),
+        )
+        .await?;
+    Ok(n)
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub current: bool,
+}
+
+/// The caller's active sessions; the one making the request is marked `current`.
+pub async fn sessions(state: &AppState, caller: &Caller) -> ApiResult<Vec<SessionView>> {
+    let list = state
+        .store
+        .list_sessions(caller.user_id, state.clock.now())
+        .await?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == caller.session_id,
+            id: s.id,
+            ip_address: s.ip_address,
+            user_agent: s.user_agent,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+        })
+        .collect())
 }

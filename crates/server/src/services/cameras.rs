@@ -1,5 +1,7 @@
 //! Cameras: the API's shapes of a camera, the validation of an input into the row to
-//! write (stream URL sealed, settings and counting checked), and the stream probe.
+//! write (stream URL sealed, settings and counting checked), creating, replacing,
+//! archiving and purging a camera (audited; the camera service told), and the stream
+//! probe.
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
@@ -9,7 +11,7 @@ use crate::validate;
 use chrono::{DateTime, Utc};
 use footfall_core::counting::{CountingConfig, LineConfig, ZoneConfig};
 use footfall_live::{CameraSettings, StoredSettings};
-use footfall_store::{Camera, CameraStatus, CameraWrite};
+use footfall_store::{Camera, CameraStatus, CameraWrite, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -195,6 +197,112 @@ pub fn to_write(
     })
 }
 
+/// Audit view of a camera: no security_config, URL masked.
+fn audit_values(c: &Camera) -> Value {
+    json!({"name": c.name, "stream_url": c.stream_url, "stream_type": c.stream_type, "location": c.location,
+           "enabled": c.enabled, "settings": c.settings})
+}
+
+/// Creates a camera (its stream URL must point where cameras may go) and tells the
+/// camera service.
+pub async fn create(state: &AppState, caller: &Caller, input: CameraInput) -> ApiResult<Camera> {
+    let url = input.stream_url.clone();
+    let write = to_write(state, input, None)?;
+    crate::stream_url::check_destination(state, &url).await?;
+    let camera = state.store.create_camera(&write, state.clock.now()).await?;
+    state
+        .audit(
+            caller
+                .audit("camera.create", "camera", Some(camera.id.to_string()))
+                .with_new(audit_values(&camera)),
+        )
+        .await?;
+    tracing::info!(camera_id = camera.id, stream_url = %camera.stream_url, "camera created");
+    state.live.cameras_changed();
+    Ok(camera)
+}
+
+/// Replaces the configuration of camera `id` (409 once it is archived).
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    input: CameraInput,
+) -> ApiResult<Camera> {
+    let before = state.store.camera(id).await?;
+    if before.archived_at.is_some() {
+        return Err(ApiError::conflict(
+            "id",
+            "the camera is archived; create a new camera instead",
+        ));
+    }
+    // An unchanged (masked) URL was checked when it was set; the camera checks it again
+    // before every connection.
+    let new_url = (input.stream_url.trim() != before.stream_url).then(|| input.stream_url.clone());
+    let write = to_write(state, input, Some(&before))?;
+    if let Some(url) = new_url {
+        crate::stream_url::check_destination(state, &url).await?;
+    }
+    let after = state
+        .store
+        .update_camera(id, &write, state.clock.now())
+        .await?;
+    state
+        .audit(
+            caller
+                .audit("camera.update", "camera", Some(id.to_string()))
+                .with_old(audit_values(&before))
+                .with_new(audit_values(&after)),
+        )
+        .await?;
+    state.live.cameras_changed();
+    Ok(after)
+}
+
+/// Archives camera `id` (stopped, hidden, history kept), or with `purge` (admin only)
+/// removes it with its history. Either way its pipeline stops; a purge first waits until
+/// everything the camera produced is stored, so no row of it is left to arrive after its
+/// camera is gone. Archiving an archived camera is a 404; purging it is allowed.
+pub async fn remove(state: &AppState, caller: &Caller, id: i64, purge: bool) -> ApiResult<()> {
+    if purge {
+        caller
+            .require(state, Role::Admin, "DELETE /api/v1/cameras/{id}?purge=true")
+            .await?;
+    }
+    let before = state.store.camera(id).await?;
+    let now = state.clock.now();
+    if before.archived_at.is_none() {
+        state.store.archive_camera(id, now).await?;
+        state.live.cameras_changed();
+    } else if !purge {
+        return Err(ApiError::not_found("camera"));
+    }
+    if purge {
+        state.live.retire(id).await.map_err(|_| {
+            ApiError::unavailable(
+                "the camera's pipeline did not stop in time; nothing was deleted, try again",
+            )
+        })?;
+        state.store.delete_camera(id).await?;
+    }
+    state
+        .audit(
+            caller
+                .audit(
+                    if purge {
+                        "camera.purge"
+                    } else {
+                        "camera.archive"
+                    },
+                    "camera",
+                    Some(id.to_string()),
+                )
+                .with_old(audit_values(&before)),
+        )
+        .await?;
+    Ok(())
+}
+
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeRequest {
@@ -222,10 +330,53 @@ pub struct ProbeResult {
 /// Longest a probe may take.
 const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(15);
 
+/// A stream URL a caller asks to probe, once it parses with an allowed scheme and points
+/// where cameras may go; trimmed.
+async fn checked_url(state: &AppState, url: &str) -> ApiResult<String> {
+    StreamUrl::parse(url, &state.config.cameras.allowed_schemes)?;
+    crate::stream_url::check_destination(state, url).await?;
+    Ok(url.trim().to_string())
+}
+
+/// Probes a stream URL before any camera uses it; `stream_url` is required.
+pub async fn probe_new_url(
+    state: &AppState,
+    caller: &Caller,
+    request: ProbeRequest,
+) -> ApiResult<ProbeResult> {
+    let url = request
+        .stream_url
+        .ok_or_else(|| ApiError::invalid("stream_url", "required"))?;
+    let url = checked_url(state, &url).await?;
+    probe_url(state, caller, url).await
+}
+
+/// Probes camera `id`'s stream with its stored credentials, or the URL of `request` when
+/// it is not the camera's own (masked) one.
+pub async fn probe_camera(
+    state: &AppState,
+    caller: &Caller,
+    id: i64,
+    request: ProbeRequest,
+) -> ApiResult<ProbeResult> {
+    let camera = state.store.camera(id).await?;
+    let requested = request.stream_url.filter(|u| u.trim() != camera.stream_url);
+    let url = match requested {
+        Some(url) => checked_url(state, &url).await?,
+        None => crate::stream_url::unsealed_url(
+            &camera.stream_url,
+            &camera.security_config,
+            &state.credentials,
+        )
+        .map_err(ApiError::internal)?,
+    };
+    probe_url(state, caller, url).await
+}
+
 /// Opens the stream, reads one frame and reports what it is, or exactly why it fails,
 /// within 15 s (the probe is abandoned, and its ffmpeg killed, after that). At most
 /// `cameras.max_probes` run at once, `cameras.max_probes_per_user` per user (429 beyond).
-pub async fn probe_url(state: &AppState, caller: &Caller, url: String) -> ApiResult<ProbeResult> {
+async fn probe_url(state: &AppState, caller: &Caller, url: String) -> ApiResult<ProbeResult> {
     use crate::stream_slots::SlotKey;
     let limits = &state.config.cameras;
     let _slot = state

@@ -164,13 +164,7 @@ pub async fn correct(
         .await?;
     state.live.hub.publish_results(&[&row], state.clock.now());
     let audit = caller
-        .meta
-        .audit(
-            Some(caller.user_id),
-            "counts.correction",
-            "camera",
-            Some(id.to_string()),
-        )
+        .audit("counts.correction", "camera", Some(id.to_string()))
         .with_new(
             json!({"timestamp": body.timestamp, "people_in": body.people_in,
                          "people_out": body.people_out, "reason": reason}),
