@@ -22,6 +22,31 @@ pub async fn device_key(state: &AppState, presented: &str) -> ApiResult<ApiKey> 
         .ok_or_else(|| ApiError::unauthorized("unknown or revoked API key"))
 }
 
+fn check_batch(len: usize, field: &str) -> ApiResult<()> {
+    if len == 0 || len > MAX_BATCH {
+        return Err(ApiError::invalid(
+            field,
+            format!("must hold 1 to {MAX_BATCH} items"),
+        ));
+    }
+    Ok(())
+}
+
+/// What every pushed item must satisfy: its camera within the key's scope, a plausible
+/// time, a usable client id. `at` names one of the item's fields.
+fn check_item(
+    key: &ApiKey,
+    camera_id: i64,
+    timestamp: DateTime<Utc>,
+    client_id: &Option<String>,
+    now: DateTime<Utc>,
+    at: impl Fn(&str) -> String,
+) -> ApiResult<()> {
+    check_scope(key, camera_id, &at("camera_id"))?;
+    check_time(timestamp, now, &at("timestamp"))?;
+    check_client_id(client_id, &at("id"))
+}
+
 fn check_time(t: DateTime<Utc>, now: DateTime<Utc>, field: &str) -> ApiResult<()> {
     if t > now + Duration::minutes(5) {
         return Err(ApiError::invalid(
@@ -92,19 +117,12 @@ pub async fn counts(
     key: &ApiKey,
     body: IngestCounts,
 ) -> ApiResult<IngestOutcome> {
-    if body.results.is_empty() || body.results.len() > MAX_BATCH {
-        return Err(ApiError::invalid(
-            "results",
-            format!("must hold 1 to {MAX_BATCH} items"),
-        ));
-    }
+    check_batch(body.results.len(), "results")?;
     let now = state.clock.now();
     let mut rows = Vec::with_capacity(body.results.len());
     for (i, r) in body.results.into_iter().enumerate() {
         let at = |f: &str| format!("results[{i}].{f}");
-        check_scope(key, r.camera_id, &at("camera_id"))?;
-        check_time(r.timestamp, now, &at("timestamp"))?;
-        check_client_id(&r.id, &at("id"))?;
+        check_item(key, r.camera_id, r.timestamp, &r.id, now, at)?;
         for (f, v) in [
             ("people_count", r.people_count),
             ("people_in", r.people_in),
@@ -173,19 +191,12 @@ pub async fn events(
     key: &ApiKey,
     body: IngestEvents,
 ) -> ApiResult<IngestOutcome> {
-    if body.events.is_empty() || body.events.len() > MAX_BATCH {
-        return Err(ApiError::invalid(
-            "events",
-            format!("must hold 1 to {MAX_BATCH} items"),
-        ));
-    }
+    check_batch(body.events.len(), "events")?;
     let now = state.clock.now();
     let mut rows = Vec::with_capacity(body.events.len());
     for (i, e) in body.events.into_iter().enumerate() {
         let at = |f: &str| format!("events[{i}].{f}");
-        check_scope(key, e.camera_id, &at("camera_id"))?;
-        check_time(e.timestamp, now, &at("timestamp"))?;
-        check_client_id(&e.id, &at("id"))?;
+        check_item(key, e.camera_id, e.timestamp, &e.id, now, at)?;
         let ok_type = (1..=50).contains(&e.event_type.len())
             && e.event_type
                 .chars()
