@@ -188,9 +188,11 @@ pub struct AuthConfig {
     pub lockout_threshold: i32,
     /// Lockout duration in seconds. Default 900.
     pub lockout_s: i64,
-    /// Login attempts allowed per client IP per minute. Default 20.
+    /// Login attempts allowed per client IP per minute: a burst of this many, then one
+    /// more every minute / this many (GCRA). Default 20.
     pub login_per_ip_per_minute: u32,
-    /// Registrations allowed per client IP per hour. Default 10.
+    /// Registrations allowed per client IP per hour: a burst of this many, then one more
+    /// every hour / this many. Default 10.
     pub register_per_ip_per_hour: u32,
     /// Anyone who reaches the server may create an account (role `register_role`);
     /// they must verify their e-mail address before they can log in. Default false:

@@ -6,7 +6,7 @@ use crate::crypto::CredentialBox;
 use crate::mail::Mailer;
 use crate::metrics::{LogWriter, Metrics};
 use crate::password::PasswordParams;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{FailureCounts, RateLimits};
 use crate::tokens::TokenKeys;
 use footfall_store::{NewAudit, Store};
 use std::ops::Deref;
@@ -25,7 +25,10 @@ pub struct Inner {
     pub keys: TokenKeys,
     /// Seals stream credentials at rest; the camera service unseals them to connect.
     pub credentials: Arc<CredentialBox>,
-    pub limiter: RateLimiter,
+    /// Request quotas per client or account.
+    pub limits: RateLimits,
+    /// Login failures per name and address, behind lockouts.
+    pub login_failures: FailureCounts,
     pub metrics: Metrics,
     pub logs: LogWriter,
     pub mailer: Arc<dyn Mailer>,
@@ -130,7 +133,8 @@ impl AppState {
             config,
             store: services.store,
             credentials,
-            limiter: RateLimiter::default(),
+            limits: RateLimits::new(services.clock.clone()),
+            login_failures: FailureCounts::default(),
             metrics: Metrics::default(),
             logs,
             mailer: services.mailer,

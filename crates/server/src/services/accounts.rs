@@ -59,23 +59,21 @@ pub async fn create_user(
     Ok(state.store.create_user(&new, now).await?)
 }
 
-/// 429 with `message` once this client made `limit` requests of kind `name` within the
-/// hour.
+/// 429 with `message` once this client spent its quota of `limit` requests of kind
+/// `name` an hour.
 fn limit_client_per_hour(
     state: &AppState,
     meta: &RequestMeta,
     name: &str,
     limit: u32,
     message: &str,
-    now: DateTime<Utc>,
 ) -> ApiResult<()> {
     state
-        .limiter
+        .limits
         .check(
             &format!("{name}:{}", meta.limit_key()),
             limit,
             Duration::hours(1),
-            now,
         )
         .map_err(|wait| ApiError::too_many(wait, message))
 }
@@ -95,7 +93,6 @@ pub async fn register(
         "register",
         state.config.auth.register_per_ip_per_hour,
         "too many registrations from this address; try later",
-        now,
     )?;
     if !state.config.auth.allow_registration {
         return Err(ApiError::forbidden(
@@ -137,7 +134,7 @@ pub async fn setup_admin(
 ) -> ApiResult<User> {
     let expected = state.setup_token();
     let now = state.clock.now();
-    limit_client_per_hour(state, meta, "setup", 10, "too many setup attempts", now)?;
+    limit_client_per_hour(state, meta, "setup", 10, "too many setup attempts")?;
     // Open while no active admin exists (accounts registered before setup, or a last
     // admin gone, never make the installation unmanageable); the token printed at start
     // is what proves the caller is the operator.
@@ -263,16 +260,11 @@ const VERIFY_MAILS_PER_HOUR: u32 = 3;
 
 /// Counts a verification mail for the account; `Err(seconds to wait)` past
 /// [`VERIFY_MAILS_PER_HOUR`] (resend and unverified logins share the budget).
-pub fn verification_mail_allowed(
-    state: &AppState,
-    user_id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), u64> {
-    state.limiter.check(
+pub fn verification_mail_allowed(state: &AppState, user_id: i64) -> Result<(), u64> {
+    state.limits.check(
         &format!("verify-mail:{user_id}"),
         VERIFY_MAILS_PER_HOUR,
         Duration::hours(1),
-        now,
     )
 }
 
@@ -314,7 +306,7 @@ pub async fn resend_verification(state: &AppState, caller: &Caller) -> ApiResult
     if user.email_verified {
         return Err(ApiError::conflict("email", "e-mail is already verified"));
     }
-    verification_mail_allowed(state, user.id, state.clock.now()).map_err(|wait| {
+    verification_mail_allowed(state, user.id).map_err(|wait| {
         ApiError::too_many(
             wait,
             "a verification mail was sent recently; check your mail or try later",
@@ -398,7 +390,6 @@ pub async fn request_password_reset(
         "forgot",
         10,
         "too many reset requests; try later",
-        now,
     )?;
     let email = validate::email(&body.email, "email")?;
     if let Some(user) = state
@@ -480,12 +471,11 @@ pub async fn change_password(
 ) -> ApiResult<()> {
     // A stolen access token must not become a password oracle.
     state
-        .limiter
+        .limits
         .check(
             &format!("change-password:{}", caller.user_id),
             CHANGE_PASSWORD_PER_15_MIN,
             Duration::minutes(15),
-            state.clock.now(),
         )
         .map_err(|wait| ApiError::too_many(wait, "too many password changes; try later"))?;
     let user = state.store.user_by_id(caller.user_id).await?;

@@ -101,12 +101,11 @@ pub async fn login(
     let now = state.clock.now();
     let auth = &state.config.auth;
     state
-        .limiter
+        .limits
         .check(
             &format!("login-ip:{}", meta.limit_key()),
             auth.login_per_ip_per_minute,
             Duration::minutes(1),
-            now,
         )
         .map_err(|wait| {
             ApiError::too_many(wait, "too many login attempts from this address; try later")
@@ -126,9 +125,9 @@ pub async fn login(
     let address_key = format!("login-account:{login}@{}", meta.limit_key());
     let account_key = format!("login-account:{login}");
     let user = state.store.user_by_login(&login).await?;
-    let locked_key = if state.limiter.count(&address_key, lock_window, now) >= threshold {
+    let locked_key = if state.login_failures.count(&address_key, now) >= threshold {
         Some(&address_key)
-    } else if state.limiter.count(&account_key, lock_window, now)
+    } else if state.login_failures.count(&account_key, now)
         >= threshold.saturating_mul(ACCOUNT_WIDE_FACTOR)
         && !known_address(state, user.as_ref(), meta, now).await?
     {
@@ -139,7 +138,7 @@ pub async fn login(
     if let Some(locked_key) = locked_key {
         // The windows exist for known and unknown names alike, so Retry-After does not
         // tell them apart.
-        let wait = state.limiter.seconds_left(locked_key, lock_window, now);
+        let wait = state.login_failures.seconds_left(locked_key, now);
         state
             .audit(
                 meta.audit(user.as_ref().map(|u| u.id), "login.locked", "user", None)
@@ -162,8 +161,8 @@ pub async fn login(
             .metrics
             .logins_failed
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        state.limiter.hit(&address_key, lock_window, now);
-        state.limiter.hit(&account_key, lock_window, now);
+        state.login_failures.hit(&address_key, lock_window, now);
+        state.login_failures.hit(&account_key, lock_window, now);
         if let Some(id) = known_id {
             state
                 .store
@@ -192,7 +191,7 @@ pub async fn login(
     if state.config.auth.allow_registration && !user.email_verified {
         // Self-registered accounts prove their address before they get in (accounts an
         // admin creates are verified by that admin). A fresh link is mailed, limited.
-        if accounts::verification_mail_allowed(state, user.id, now).is_ok() {
+        if accounts::verification_mail_allowed(state, user.id).is_ok() {
             accounts::send_verification(state, &user, false).await;
         }
         state
@@ -207,7 +206,7 @@ pub async fn login(
             "e-mail address not verified: open the link mailed to you (a new one was sent)",
         ));
     }
-    state.limiter.reset(&address_key);
+    state.login_failures.reset(&address_key);
     state.store.record_login_success(user.id, now).await?;
     let response = start_session(state, &user, meta, now).await?;
     state
