@@ -53,6 +53,7 @@ both_backends!(
     ingest_is_idempotent,
     events_alerts_audit_and_keys,
     hourly_query_uses_the_index,
+    case_twins_from_before_0002_are_renamed_not_lost,
 );
 
 async fn migrations_are_complete_and_idempotent(backend: Backend) {
@@ -745,4 +746,121 @@ async fn postgres_statements_time_out_but_migrations_do_not() {
     }
     store.execute_admin("SELECT pg_sleep(0.01)").await.unwrap();
     store.close().await;
+}
+
+/// Applies only the first migration of `backend` (an installation from before issue 10)
+/// to the database at `url`, as sqlx would have recorded it then.
+async fn database_at_migration_0001(backend: Backend, url: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let name = match backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    std::fs::copy(
+        format!(
+            "{}/migrations/{name}/0001_init.sql",
+            env!("CARGO_MANIFEST_DIR")
+        ),
+        dir.path().join("0001_init.sql"),
+    )
+    .unwrap();
+    let migrator = sqlx::migrate::Migrator::new(dir.path()).await.unwrap();
+    match backend {
+        Backend::Sqlite => {
+            let options: sqlx::sqlite::SqliteConnectOptions = url.parse().unwrap();
+            let pool = sqlx::SqlitePool::connect_with(options.create_if_missing(true))
+                .await
+                .unwrap();
+            migrator.run(&pool).await.unwrap();
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            migrator.run(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+}
+
+/// Issue 10: usernames and e-mails became unique without regard to case (migration
+/// 0002). Accounts that were case-twins before it keep working: the oldest keeps its
+/// name, later twins are renamed NAME~ID / dup-ID-EMAIL, nothing is deleted, and from
+/// then on a new twin is refused.
+async fn case_twins_from_before_0002_are_renamed_not_lost(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    database_at_migration_0001(backend, &db.url).await;
+    let old = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(old.pending_migrations().await.unwrap(), 1);
+    let now = Utc::now();
+    let mut ids = Vec::new();
+    for (name, email) in [
+        ("Alice", "alice@example.com"),
+        ("alice", "ALICE@example.com"),
+        ("ALICE", "Alice@Example.com"),
+        ("bob", "bob@example.com"),
+    ] {
+        let mut row = user(name, Role::User);
+        row.email = email.into();
+        ids.push(old.create_user(&row, now).await.unwrap().id);
+    }
+    old.close().await;
+
+    let store = Store::connect(&db.url, &StoreOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(store.migrate().await.unwrap(), 1, "0002 applied");
+    let names: Vec<(String, String)> = {
+        let mut v = Vec::new();
+        for id in &ids {
+            let u = store.user_by_id(*id).await.unwrap();
+            v.push((u.username, u.email));
+        }
+        v
+    };
+    assert_eq!(
+        names,
+        [
+            ("Alice".to_string(), "alice@example.com".to_string()),
+            (
+                format!("alice~{}", ids[1]),
+                format!("dup-{}-ALICE@example.com", ids[1])
+            ),
+            (
+                format!("ALICE~{}", ids[2]),
+                format!("dup-{}-Alice@Example.com", ids[2])
+            ),
+            ("bob".to_string(), "bob@example.com".to_string()),
+        ]
+    );
+    // A login by any spelling finds the oldest account; the renamed ones by their new
+    // names.
+    assert_eq!(
+        store.user_by_login("aLiCe").await.unwrap().map(|u| u.id),
+        Some(ids[0])
+    );
+    assert_eq!(
+        store
+            .user_by_login(&format!("alice~{}", ids[1]))
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(ids[1])
+    );
+    // From now on a case-twin is refused, naming the field.
+    let mut name_twin = user("BOB", Role::User);
+    name_twin.email = "robert@example.com".into();
+    let twin = store.create_user(&name_twin, now).await;
+    assert!(
+        matches!(twin, Err(StoreError::Conflict { field: "username" })),
+        "{twin:?}"
+    );
+    let mut email_twin = user("carol", Role::User);
+    email_twin.email = "BOB@example.com".into();
+    let twin = store.create_user(&email_twin, now).await;
+    assert!(
+        matches!(twin, Err(StoreError::Conflict { field: "email" })),
+        "{twin:?}"
+    );
 }
