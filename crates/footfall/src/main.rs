@@ -33,6 +33,12 @@ enum Command {
     /// Manage users from the command line.
     #[command(subcommand)]
     User(cmds::server::UserCommand),
+    /// Back up the database and the data directory's secrets into a new directory, while
+    /// the server runs.
+    Backup(cmds::backup::BackupArgs),
+    /// Restore a backup into the configured database (server stopped; --force replaces
+    /// data).
+    Restore(cmds::backup::RestoreArgs),
     /// Validate and print the configuration.
     #[command(subcommand)]
     Config(cmds::server::ConfigCommand),
@@ -64,6 +70,8 @@ fn main() -> ExitCode {
         Command::Migrate(args) => cmds::server::migrate(args),
         Command::User(command) => cmds::server::user(command),
         Command::Config(command) => cmds::server::config(command),
+        Command::Backup(args) => cmds::backup::backup(args),
+        Command::Restore(args) => cmds::backup::restore(args),
         #[cfg(feature = "bench")]
         Command::BenchApi(args) => cmds::bench_api::run(args),
         Command::Demo(args) => cmds::demo::run(args),

@@ -26,6 +26,10 @@ pub enum StoreError {
     /// A query would read more rows than [`crate::StoreOptions::max_rows_scanned`].
     #[error("{0}")]
     TooBig(String),
+    /// A backup or restore could not be made (its tool missing or failing, a file in the
+    /// way, a damaged backup); the message says which.
+    #[error("{0}")]
+    Backup(String),
     /// The write would leave no active admin.
     #[error("the last active admin cannot be demoted or deactivated")]
     LastAdmin,
@@ -138,6 +142,7 @@ impl StoreError {
             | StoreError::Constraint(_)
             | StoreError::InvalidUrl(_)
             | StoreError::TooBig(_)
+            | StoreError::Backup(_)
             | StoreError::LastAdmin => false,
         }
     }

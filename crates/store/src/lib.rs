@@ -9,6 +9,7 @@
 
 mod api_keys;
 mod audit;
+pub mod backup;
 mod cameras;
 mod error;
 mod events;

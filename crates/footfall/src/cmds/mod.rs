@@ -1,3 +1,4 @@
+pub mod backup;
 pub mod bench;
 #[cfg(feature = "bench")]
 pub mod bench_api;

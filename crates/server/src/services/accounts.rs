@@ -200,12 +200,19 @@ pub async fn create_user_as_admin(
     };
     // The admin vouches for the address (and e-mails the person themselves).
     let user = create_user(state, &request, body.role, true, state.clock.now()).await?;
-    state.audit(caller.audit("user.create",
-        "user",
-        Some(user.id.to_string()),
-    ).with_new(
-        json!({"username": user.username, "email": user.email, "role": user.role, "password": "***"}),
-    )).await?;
+    let created = json!({
+        "username": user.username,
+        "email": user.email,
+        "role": user.role,
+        "password": "***",
+    });
+    state
+        .audit(
+            caller
+                .audit("user.create", "user", Some(user.id.to_string()))
+                .with_new(created),
+        )
+        .await?;
     Ok(user)
 }
 

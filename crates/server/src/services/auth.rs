@@ -290,11 +290,7 @@ pub async fn refresh(
     if !rotated {
         // A spent token of a live session: someone replayed it (or two clients share
         // it). Either way the family is compromised; end the session.
-        state
-            .store
-            .revoke_session(session.id, "refresh_reuse")
-            .await?;
-        state.access_changed(session.user_id);
+        end_session(state, session.id, session.user_id, "refresh_reuse").await?;
         state
             .audit(
                 meta.audit(
@@ -337,13 +333,22 @@ pub async fn refresh(
     Ok(tokens)
 }
 
+/// Revokes session `session_id` of `user_id` for `reason`; the user's open live streams
+/// re-check their session at once (those of this session close).
+async fn end_session(
+    state: &AppState,
+    session_id: i64,
+    user_id: i64,
+    reason: &str,
+) -> ApiResult<()> {
+    state.store.revoke_session(session_id, reason).await?;
+    state.access_changed(user_id);
+    Ok(())
+}
+
 /// Ends the caller's session.
 pub async fn logout(state: &AppState, caller: &Caller) -> ApiResult<()> {
-    state
-        .store
-        .revoke_session(caller.session_id, "logout")
-        .await?;
-    state.access_changed(caller.user_id);
+    end_session(state, caller.session_id, caller.user_id, "logout").await?;
     state
         .audit(caller.audit("logout", "session", Some(caller.session_id.to_string())))
         .await?;

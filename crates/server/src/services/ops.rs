@@ -30,7 +30,10 @@ pub async fn resolve_alert(state: &AppState, caller: &Caller, id: i64) -> ApiRes
         severity: alert.severity,
         title: alert.title.clone(),
     };
-    (state.live.hub).publish_alert(alert.camera_id, state.clock.now(), resolved);
+    state
+        .live
+        .hub
+        .publish_alert(alert.camera_id, state.clock.now(), resolved);
     Ok(alert)
 }
 
