@@ -259,3 +259,83 @@ async fn a_restore_refuses_damage_other_backends_and_foreign_secrets() {
     assert!(!ok && err.contains("damaged"), "{err}");
     assert!(!target_db.exists(), "nothing restored");
 }
+
+/// Bad input names the problem on one line and exits non-zero, leaving nothing behind:
+/// an unwritable target, no database, a missing or foreign or truncated backup, a backup
+/// of a newer schema.
+#[tokio::test]
+async fn bad_input_names_the_problem() {
+    let work = tempfile::tempdir().unwrap();
+    let data = work.path().join("data");
+    let db = data.join("footfall.db");
+    let config = config_file(
+        work.path(),
+        "footfall.toml",
+        &format!("sqlite://{}", db.display()),
+        &data,
+    );
+    let run = |args: &[&str]| {
+        let mut all = vec![args[0].to_string(), "--config".into()];
+        all.push(config.display().to_string());
+        all.extend(args[1..].iter().map(|a| a.to_string()));
+        footfall_cli(all)
+    };
+    let path = |p: &Path| p.display().to_string();
+
+    // No database yet: nothing to back up, and no directory left behind.
+    let target = work.path().join("first");
+    let (ok, err) = run(&["backup", "--to", &path(&target)]).await;
+    assert!(!ok && err.contains("nothing to back up"), "{err}");
+    assert!(!target.exists(), "no half backup left");
+
+    std::fs::create_dir_all(&data).unwrap();
+    let store = Store::connect(
+        &format!("sqlite://{}", db.display()),
+        &StoreOptions::default(),
+    )
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    store.close().await;
+    // A target under a file cannot be created.
+    let blocker = work.path().join("a-file");
+    std::fs::write(&blocker, b"").unwrap();
+    let (ok, err) = run(&["backup", "--to", &path(&blocker.join("backup"))]).await;
+    assert!(!ok && err.contains("--to: creating"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+
+    let good = work.path().join("good");
+    let (ok, err) = run(&["backup", "--to", &path(&good)]).await;
+    assert!(ok, "{err}");
+
+    // Missing and foreign directories.
+    let (ok, err) = run(&["restore", "--from", &path(&work.path().join("none"))]).await;
+    assert!(!ok && err.contains("no readable manifest.json"), "{err}");
+    let (ok, err) = run(&["restore", "--from", &path(&data)]).await;
+    assert!(!ok && err.contains("not a footfall backup"), "{err}");
+
+    // A newer schema than this build runs.
+    let manifest_path = good.join("manifest.json");
+    let original = std::fs::read_to_string(&manifest_path).unwrap();
+    let mut manifest: serde_json::Value = serde_json::from_str(&original).unwrap();
+    manifest["schema_version"] = json!(999);
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let (ok, err) = run(&["restore", "--from", &path(&good), "--force"]).await;
+    assert!(!ok && err.contains("newer than this footfall's"), "{err}");
+    std::fs::write(&manifest_path, original).unwrap();
+
+    // Truncated: the database copy cut short.
+    let copy = good.join("footfall.db");
+    let bytes = std::fs::read(&copy).unwrap();
+    std::fs::write(&copy, &bytes[..bytes.len() / 2]).unwrap();
+    let (ok, err) = run(&["restore", "--from", &path(&good), "--force"]).await;
+    assert!(!ok && err.contains("damaged"), "{err}");
+    // The database restored nothing over: it still opens with its schema.
+    let store = Store::connect(
+        &format!("sqlite://{}", db.display()),
+        &StoreOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(store.pending_migrations().await.unwrap(), 0);
+}

@@ -31,35 +31,51 @@ pub fn backend_of(url: &str) -> Result<Backend> {
 }
 
 /// Writes a consistent copy of the database at `url` to `file` (which must not exist)
-/// while it stays in use. PostgreSQL needs `pg_dump` of at least the server's version.
-pub async fn backup(url: &str, file: &Path) -> Result<()> {
+/// while it stays in use; returns the database's schema version. PostgreSQL needs
+/// `pg_dump` of at least the server's version.
+pub async fn backup(url: &str, file: &Path) -> Result<usize> {
     if file.exists() {
         return Err(StoreError::Backup(format!(
             "{} exists; a backup never overwrites a file",
             file.display()
         )));
     }
-    match backend_of(url)? {
+    if backend_of(url)? == Backend::Sqlite {
+        let database = sqlite_path(url)?;
+        if !database.exists() {
+            return Err(StoreError::Backup(format!(
+                "no database at {}: nothing to back up",
+                database.display()
+            )));
+        }
+    }
+    let store = Store::connect(url, &StoreOptions::default()).await?;
+    let copied = copy_database(&store, url, file).await;
+    store.close().await;
+    copied
+}
+
+async fn copy_database(store: &Store, url: &str, file: &Path) -> Result<usize> {
+    let schema_version = store.schema_version().await?;
+    match store.backend() {
         Backend::Sqlite => {
-            let store = Store::connect(url, &StoreOptions::default()).await?;
             let path = file.to_str().ok_or_else(|| {
                 StoreError::Backup(format!("{} is not valid UTF-8", file.display()))
             })?;
-            let copied = crate::pool::on_pool!(store, |pool| sqlx::query("VACUUM INTO $1")
+            crate::pool::on_pool!(store, |pool| sqlx::query("VACUUM INTO $1")
                 .bind(path)
                 .execute(pool)
                 .await
-                .map(|_| ()));
-            store.close().await;
-            Ok(copied?)
+                .map(|_| ()))?;
         }
         Backend::Postgres => {
             let mut dump = postgres_tool("pg_dump", url)?;
             dump.args(["--format=custom", "--no-owner", "--file"])
                 .arg(file);
-            run_tool(dump, "pg_dump").await
+            run_tool(dump, "pg_dump").await?;
         }
     }
+    Ok(schema_version)
 }
 
 /// Whether the database at `url` holds users, cameras, results or events (a missing

@@ -32,6 +32,7 @@ pub use cameras::{Camera, CameraFilter, CameraWrite};
 pub use error::{DatabaseError, Result, StoreError};
 pub use events::{AlertFilter, CameraEvent, EventFilter, NewEvent, SystemAlert, Worker};
 pub use logs::{ErrorLog, PerformanceLog};
+pub use migrations::known_schema_version;
 pub use models::{AlertSeverity, CameraStatus, ErrorSeverity, EventSeverity, Role, WorkerStatus};
 pub use pool::{Backend, DEFAULT_MAX_ROWS_SCANNED, Store, StoreOptions};
 pub use receipts::InsertOutcome;

@@ -9,12 +9,29 @@ use sqlx::migrate::Migrator;
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
 
+fn migrator_for(backend: Backend) -> &'static Migrator {
+    match backend {
+        Backend::Sqlite => &SQLITE_MIGRATIONS,
+        Backend::Postgres => &POSTGRES_MIGRATIONS,
+    }
+}
+
+/// The newest schema version this build runs on `backend`: the number of its migrations.
+pub fn known_schema_version(backend: Backend) -> usize {
+    migrator_for(backend)
+        .iter()
+        .filter(|m| m.migration_type.is_up_migration())
+        .count()
+}
+
 impl Store {
     fn migrator(&self) -> &'static Migrator {
-        match self.pool {
-            Pool::Sqlite(_) => &SQLITE_MIGRATIONS,
-            Pool::Postgres(_) => &POSTGRES_MIGRATIONS,
-        }
+        migrator_for(self.backend())
+    }
+
+    /// The database's schema version: the migrations applied to it.
+    pub async fn schema_version(&self) -> Result<usize> {
+        self.applied_migrations().await
     }
 
     /// Applies every pending migration; returns how many were applied.
@@ -67,11 +84,7 @@ impl Store {
 
     /// Number of migrations this build knows that the database has not applied.
     pub async fn pending_migrations(&self) -> Result<usize> {
-        let known = self
-            .migrator()
-            .iter()
-            .filter(|m| m.migration_type.is_up_migration())
-            .count();
+        let known = known_schema_version(self.backend());
         Ok(known.saturating_sub(self.applied_migrations().await?))
     }
 }

@@ -54,6 +54,8 @@ struct Manifest {
     backend: String,
     /// The database copy (SQLite file, or pg_dump custom format).
     database_file: String,
+    /// Migrations applied to the database copied: a build that knows fewer cannot run it.
+    schema_version: usize,
     /// Whether secrets.toml is part of the backup (absent when the keys come from the
     /// configuration instead).
     secrets_included: bool,
@@ -126,7 +128,15 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode> {
     let url = config.database.resolved_url();
     let backend = backup::backend_of(&url)?;
     let dir = &args.to;
-    if dir.exists() {
+    let created = !dir.exists();
+    if created {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .with_context(|| format!("--to: creating {}", dir.display()))?;
+    } else {
         let empty = std::fs::read_dir(dir)
             .with_context(|| format!("--to {}", dir.display()))?
             .next()
@@ -137,14 +147,27 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode> {
                 dir.display()
             );
         }
-    } else {
-        use std::os::unix::fs::DirBuilderExt;
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
     }
+    let written = write_backup(&config, &url, backend, dir);
+    if written.is_err() {
+        // No half backup left behind to be mistaken for one (or to block the next try).
+        if created {
+            let _ = std::fs::remove_dir_all(dir);
+        } else if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+    written
+}
+
+fn write_backup(
+    config: &footfall_server::config::Config,
+    url: &str,
+    backend: Backend,
+    dir: &Path,
+) -> Result<ExitCode> {
     let database_file = match backend {
         Backend::Sqlite => "footfall.db",
         Backend::Postgres => "footfall.pgdump",
@@ -154,8 +177,8 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode> {
         backend_name(backend),
         dir.display()
     );
-    runtime()?
-        .block_on(backup::backup(&url, &dir.join(database_file)))
+    let schema_version = runtime()?
+        .block_on(backup::backup(url, &dir.join(database_file)))
         .context("backing up the database")?;
     let secrets = config.database.data_dir.join(SECRETS);
     let secrets_included = secrets.exists();
@@ -177,6 +200,7 @@ pub fn backup(args: BackupArgs) -> Result<ExitCode> {
         footfall_version: env!("CARGO_PKG_VERSION").to_string(),
         backend: backend_name(backend).to_string(),
         database_file: database_file.to_string(),
+        schema_version,
         secrets_included,
         files,
     };
@@ -255,6 +279,14 @@ pub fn restore(args: RestoreArgs) -> Result<ExitCode> {
             "the backup is of a {} database, the configured database is {}: restore into a database of the same kind",
             manifest.backend,
             backend_name(backend)
+        );
+    }
+    let known = footfall_store::known_schema_version(backend);
+    if manifest.schema_version > known {
+        bail!(
+            "the backup's schema version {} is newer than this footfall's ({known}): restore it with footfall {} or newer",
+            manifest.schema_version,
+            manifest.footfall_version
         );
     }
     let runtime = runtime()?;
