@@ -542,3 +542,118 @@ async fn deleting_a_running_camera_keeps_every_other_camera_stored() {
     }
     s.stop().await;
 }
+
+/// Files under `dir` (recursively) whose content is a picture or a video: JPEG, PNG,
+/// MP4 / MOV, Matroska / WebM, MPEG-TS, raw H.264.
+fn picture_or_video_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            let head = &bytes[..bytes.len().min(12)];
+            let media = head.starts_with(&[0xff, 0xd8, 0xff])
+                || head.starts_with(b"\x89PNG")
+                || head.get(4..8) == Some(b"ftyp")
+                || head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3])
+                || (head.first() == Some(&0x47) && bytes.get(188) == Some(&0x47))
+                || head.starts_with(&[0, 0, 0, 1]);
+            if media {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// Issue 12, privacy: frames live in memory only. A camera counts people for a while and
+/// viewers take its snapshot and MJPEG stream, yet no picture or video is written
+/// anywhere under the data directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_frame_reaches_the_disk() {
+    let url = "rtsp://scripted.test/private";
+    let walk = Connection::Stream {
+        frames: (0..600)
+            .map(|i| ScriptedFrame::with(vec![person_at(20.0 + (i % 120) as f32, 60.0)]))
+            .collect(),
+        failure: None,
+    };
+    let cameras = ScriptedCamera::by_url(
+        Arc::new(SystemClock::default()),
+        10.0,
+        [(url.to_string(), vec![walk])].into(),
+        None,
+    );
+    let s = TestServer::start_with_scripted_cameras(
+        Backend::Sqlite,
+        |c| c.live.result_interval_s = 1,
+        cameras.sources(),
+    )
+    .await;
+    let user = s.token("uma", Role::User).await;
+    let (status, body) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&user),
+            Some(json!({"name": "Private", "stream_url": url, "settings": {"detector_fps": 10}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    // Several result intervals (and engine checkpoints) stored.
+    let stored = s.results_grow(id, 2).await;
+    assert!(stored > 2);
+    // Viewers make the server encode frames.
+    let snapshot = s
+        .client
+        .get(format!("{}/api/v1/cameras/{id}/snapshot.jpg", s.url))
+        .bearer_auth(&user)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(snapshot.status(), 200);
+    let jpeg = snapshot.bytes().await.unwrap();
+    assert!(jpeg.starts_with(&[0xff, 0xd8, 0xff]), "a JPEG was served");
+    let mut mjpeg = s
+        .client
+        .get(format!(
+            "{}/api/v1/cameras/{id}/live.mjpeg?fps=10&access_token={user}",
+            s.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mjpeg.status(), 200);
+    let mut received = 0;
+    while received < 20_000 {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), mjpeg.chunk())
+            .await
+            .expect("MJPEG parts keep coming")
+            .unwrap()
+            .expect("stream open");
+        received += chunk.len();
+    }
+    drop(mjpeg);
+    s.results_grow(id, stored).await;
+    let written: Vec<String> = std::fs::read_dir(s.data_dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !written.is_empty(),
+        "the data directory is in use: {written:?}"
+    );
+    assert_eq!(
+        picture_or_video_files(s.data_dir.path()),
+        Vec::<std::path::PathBuf>::new(),
+        "no picture or video on disk (data directory holds {written:?})"
+    );
+    s.stop().await;
+}
