@@ -19,6 +19,8 @@ use utoipa::OpenApi;
     components(schemas(
         crate::error::ErrorBody,
         crate::routes::auth::UserView,
+        crate::routes::auth::AccountExport,
+        crate::services::accounts::SessionRecord,
         crate::routes::auth::RegisterRequest,
         crate::routes::auth::SetupRequest,
         crate::routes::auth::LoginRequest,
@@ -114,6 +116,7 @@ fn response_schema(method: &str, path: &str) -> Option<Value> {
         ("POST", "/api/v1/users") | ("PATCH", "/api/v1/users/{id}") => r("UserView"),
         ("GET", "/api/v1/users") => json!({"type": "array", "items": r("UserView")}),
         ("GET", "/api/v1/auth/sessions") => json!({"type": "array", "items": r("SessionView")}),
+        ("GET", "/api/v1/me/export") => r("AccountExport"),
         ("GET", "/api/v1/cameras") => json!({"type": "array", "items": r("CameraView")}),
         ("POST", "/api/v1/cameras")
         | ("GET", "/api/v1/cameras/{id}")
@@ -177,6 +180,7 @@ fn error_statuses(method: &str, path: &str) -> &'static [&'static str] {
         | ("POST", "/api/v1/auth/resend-verification")
         | ("POST", "/api/v1/users")
         | ("PATCH", "/api/v1/users/{id}")
+        | ("DELETE", "/api/v1/users/{id}")
         | ("POST", "/api/v1/cameras")
         | ("PUT", "/api/v1/cameras/{id}")
         | ("POST", "/api/v1/models") => &["409"],

@@ -88,6 +88,7 @@ both_backends!(
     setup_health_metrics_and_openapi,
     admin_manages_users_and_audit,
     models_must_load_and_alerts_resolve,
+    accounts_export_and_erasure,
 );
 
 fn get<'a>(v: &'a Value, path: &str) -> &'a Value {
@@ -2212,4 +2213,142 @@ async fn metrics_listener_is_separate_and_the_api_one_closed(backend: Backend) {
         "the metrics listener serves metrics only"
     );
     s.stop().await;
+}
+
+/// Issue 12, GDPR: a user downloads everything stored about them; an admin erases a
+/// user, whose personal data goes while the audit log keeps its rows under a pseudonym;
+/// the last admin cannot be erased; both are audited.
+async fn accounts_export_and_erasure(backend: Backend) {
+    let s = start(backend).await;
+    let admin = s.token("root", Role::Admin).await;
+    let (status, created) = s
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            Some(&admin),
+            Some(
+                json!({"username": "erin", "email": "erin@example.com", "password": PASSWORD,
+                        "role": "user", "first_name": "Erin", "last_name": "Example"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_i64().unwrap();
+    let erin = s.login("erin").await;
+    let token = erin["access_token"].as_str().unwrap().to_string();
+    let (status, camera) = s
+        .call(
+            Method::POST,
+            "/api/v1/cameras",
+            Some(&token),
+            Some(json!({"name": "Erin's door", "stream_url": "rtsp://10.1.2.3/live"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{camera}");
+
+    // Export: the account, the sessions, what she did; never a secret.
+    let (status, export) = s
+        .call(Method::GET, "/api/v1/me/export", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["user"]["email"], "erin@example.com");
+    assert_eq!(export["user"]["first_name"], "Erin");
+    assert!(!export["sessions"].as_array().unwrap().is_empty());
+    let actions: Vec<&str> = export["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"camera.create"), "{actions:?}");
+    let text = export.to_string();
+    assert!(
+        !text.contains("password_hash") && !text.contains("$argon2"),
+        "{text}"
+    );
+    assert!(!text.contains("refresh_token"), "{text}");
+
+    // Erasure: an admin only.
+    let path = format!("/api/v1/users/{id}");
+    let (status, _) = s.call(Method::DELETE, &path, Some(&token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, body) = s.call(Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // Her session ended with her data; she cannot log in again.
+    let (status, _) = s.call(Method::GET, "/api/v1/me", Some(&token), None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = s
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(json!({"login": "erin", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (_, users) = s
+        .call(Method::GET, "/api/v1/users", Some(&admin), None)
+        .await;
+    let erased = users
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == id)
+        .expect("the account stays, as a pseudonym")
+        .clone();
+    assert_eq!(erased["username"], format!("erased-{id}"));
+    assert_eq!(erased["first_name"], Value::Null);
+    assert_eq!(erased["is_active"], false);
+    assert!(!users.to_string().contains("erin@example.com"));
+    // The audit log keeps what she did under the pseudonym, without her address, name
+    // or e-mail anywhere in it.
+    let (_, audit) = s
+        .call(Method::GET, "/api/v1/audit?limit=1000", Some(&admin), None)
+        .await;
+    let rows = audit.as_array().unwrap();
+    let hers: Vec<&Value> = rows.iter().filter(|r| r["user_id"] == id).collect();
+    assert!(
+        hers.iter().any(|r| r["action"] == "camera.create"),
+        "{hers:?}"
+    );
+    assert!(
+        hers.iter()
+            .all(|r| r["ip_address"].is_null() && r["user_agent"].is_null())
+    );
+    let log = audit.to_string();
+    assert!(
+        !log.contains("erin@example.com") && !log.contains("\"erin\""),
+        "{log}"
+    );
+    let erase_row = rows
+        .iter()
+        .find(|r| r["action"] == "user.erase")
+        .expect("the erasure is audited");
+    assert_eq!(erase_row["resource_id"], id.to_string());
+    assert_eq!(erase_row["new_values"]["pseudonym"], format!("erased-{id}"));
+    // Sessions and one-time tokens are gone from the database.
+    assert!(s.state().store.all_sessions(id).await.unwrap().is_empty());
+
+    // The last active admin cannot be erased; a missing user is a 404.
+    let root = s
+        .state()
+        .store
+        .user_by_login("root")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let (status, body) = s
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{root}"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, _) = s
+        .call(Method::DELETE, "/api/v1/users/999999", Some(&admin), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -108,6 +108,17 @@ impl Store {
             .await)?)
     }
 
+    /// Every session of `user_id`, ended ones included, newest first (an account export).
+    pub async fn all_sessions(&self, user_id: i64) -> Result<Vec<Session>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM user_sessions WHERE user_id = $1 ORDER BY id DESC"
+        );
+        Ok(on_pool!(self, |pool| sqlx::query_as::<_, Session>(&sql)
+            .bind(user_id)
+            .fetch_all(pool)
+            .await)?)
+    }
+
     /// Replaces the refresh token hash if (and only if) `old_hash` is still the current
     /// one of an active, unexpired session: the compare-and-swap that makes each refresh
     /// token single-use even under concurrent requests. Returns whether it swapped.

@@ -162,6 +162,65 @@ impl Store {
         updated.ok_or(StoreError::LastAdmin)
     }
 
+    /// Erases user `id` (GDPR): name and e-mail replaced by the pseudonym `erased-ID`,
+    /// names removed, the password made unusable, the account deactivated; sessions and
+    /// one-time tokens deleted; the addresses and user agents recorded with the user's
+    /// requests and audit rows removed, and the values recorded by the audit rows about
+    /// the account (which hold its name and address) dropped. The rows themselves stay,
+    /// pointing at the pseudonym. One transaction; the last active admin cannot be
+    /// erased ([`StoreError::LastAdmin`]).
+    pub async fn erase_user(&self, id: i64, now: DateTime<Utc>) -> Result<User> {
+        self.user_by_id(id).await?;
+        let erase = format!(
+            "UPDATE users SET username = $2, email = $3, password_hash = '!erased', first_name = NULL, \
+             last_name = NULL, is_active = $4, email_verified = $4, last_login = NULL, failed_logins = 0, \
+             locked_until = NULL, updated_at = $5 \
+             WHERE id = $1 AND (NOT (role = 'admin' AND is_active) \
+             OR EXISTS (SELECT 1 FROM users o WHERE o.id <> $1 AND o.role = 'admin' AND o.is_active)) \
+             RETURNING {USER_COLUMNS}"
+        );
+        let pseudonym = format!("erased-{id}");
+        let scrub = [
+            "DELETE FROM user_sessions WHERE user_id = $1",
+            "DELETE FROM user_tokens WHERE user_id = $1",
+            "UPDATE audit_logs SET ip_address = NULL, user_agent = NULL WHERE user_id = $1",
+            "UPDATE performance_logs SET ip_address = NULL, user_agent = NULL WHERE user_id = $1",
+        ];
+        let backend = self.backend();
+        let erased = on_pool!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            if backend == crate::Backend::Postgres {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(ADMIN_CHANGES_LOCK)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let user = sqlx::query_as::<_, User>(&erase)
+                .bind(id)
+                .bind(&pseudonym)
+                .bind(format!("{pseudonym}@erased.invalid"))
+                .bind(false)
+                .bind(db_time(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+            if user.is_some() {
+                for sql in scrub {
+                    sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+                }
+                sqlx::query(
+                    "UPDATE audit_logs SET old_values = NULL, new_values = NULL \
+                     WHERE resource_type = 'user' AND resource_id = $1",
+                )
+                .bind(id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            Ok::<_, StoreError>(user)
+        })?;
+        erased.ok_or(StoreError::LastAdmin)
+    }
+
     pub async fn set_password(
         &self,
         id: i64,

@@ -3,11 +3,12 @@
 
 use crate::auth::{Caller, RequestMeta};
 use crate::error::{ApiError, ApiResult};
+pub use crate::services::accounts::{AccountExport, UserView};
 pub use crate::services::accounts::{
     ChangePasswordRequest, ForgotPasswordRequest, RegisterRequest, ResetPasswordRequest,
     SetupRequest, VerifyEmailRequest,
 };
-pub use crate::services::auth::{SessionView, TokenResponse, UserView};
+pub use crate::services::auth::{SessionView, TokenResponse};
 use crate::services::{accounts, auth};
 use crate::state::AppState;
 use crate::validate::ValidJson;
@@ -166,6 +167,14 @@ pub async fn logout_all(
         refresh_cookie_header("", 0),
         Json(json!({"sessions_revoked": n})),
     ))
+}
+
+/// Everything stored about the caller, as one JSON document.
+pub async fn export(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AccountExport>> {
+    accounts::export_account(&state, &caller).await.map(Json)
 }
 
 pub async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<UserView>> {

@@ -189,6 +189,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
     ),
     e(
         "GET",
+        "/api/v1/me/export",
+        Access::Role(Viewer),
+        "auth",
+        "Everything stored about the current user (account, sessions, audit rows, API keys), as one JSON document.",
+    ),
+    e(
+        "GET",
         "/api/v1/users",
         Access::Role(Admin),
         "users",
@@ -207,6 +214,13 @@ pub const ENDPOINTS: &[Endpoint] = &[
         Access::Role(Admin),
         "users",
         "Change a user's role or deactivate them.",
+    ),
+    e(
+        "DELETE",
+        "/api/v1/users/{id}",
+        Access::Role(Admin),
+        "users",
+        "Erase a user (GDPR): name, e-mail, sessions, tokens and recorded addresses removed; the account stays as a pseudonym in the audit log. Not the last active admin.",
     ),
     e(
         "GET",

@@ -1,4 +1,4 @@
-//! /api/v1/users (admin): list, create, change role, deactivate.
+//! /api/v1/users (admin): list, create, change role, deactivate, erase.
 
 use super::auth::UserView;
 use crate::auth::Caller;
@@ -44,4 +44,15 @@ pub async fn update(
 ) -> ApiResult<Json<UserView>> {
     let user = accounts::update_user(&state, &caller, id, &body).await?;
     Ok(Json(user.into()))
+}
+
+/// Erases a user (GDPR): personal data removed, the account kept as a pseudonym for the
+/// audit log.
+pub async fn erase(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    accounts::erase_user(&state, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

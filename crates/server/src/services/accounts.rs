@@ -12,9 +12,46 @@ use crate::password;
 use crate::state::AppState;
 use crate::validate;
 use chrono::{DateTime, Duration, Utc};
-use footfall_store::{NewUser, Role, TokenPurpose, User, UserPatch};
-use serde::Deserialize;
+use footfall_store::{
+    ApiKey, AuditEntry, AuditFilter, NewUser, Role, TokenPurpose, User, UserPatch,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+/// A user as the API shows it (never the password hash or lockout internals).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserView {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    #[schema(value_type = String, example = "viewer")]
+    pub role: Role,
+    pub is_active: bool,
+    pub email_verified: bool,
+    pub last_login: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> UserView {
+        UserView {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            first_name: u.first_name,
+            last_name: u.last_name,
+            role: u.role,
+            is_active: u.is_active,
+            email_verified: u.email_verified,
+            last_login: u.last_login,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -592,6 +629,106 @@ pub async fn reset_password(
                 Some(user_id.to_string()),
             )
             .with_new(json!({"password": "***"})),
+        )
+        .await?;
+    Ok(())
+}
+
+/// A session as an account export lists it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SessionRecord {
+    pub id: i64,
+    pub ip_address: Option<String>,
+    pub user_agent: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub is_active: bool,
+    /// Why it ended (logout, password change, ...), when it did.
+    pub revoked_reason: Option<String>,
+}
+
+/// Everything stored about one user (GDPR access and portability): the account, every
+/// session, what the audit log recorded of their actions, the device keys they created.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AccountExport {
+    pub exported_at: DateTime<Utc>,
+    pub user: UserView,
+    pub sessions: Vec<SessionRecord>,
+    /// The audit log's rows of this user's actions, newest first.
+    pub audit: Vec<AuditEntry>,
+    /// Device API keys this user created (their secrets are never stored).
+    #[schema(value_type = Vec<Object>)]
+    pub api_keys: Vec<ApiKey>,
+}
+
+/// Audit rows read per query while exporting.
+const EXPORT_PAGE: i64 = 1_000;
+
+/// What is stored about the caller, in one document (audited).
+pub async fn export_account(state: &AppState, caller: &Caller) -> ApiResult<AccountExport> {
+    let user = state.store.user_by_id(caller.user_id).await?;
+    let sessions = state
+        .store
+        .all_sessions(caller.user_id)
+        .await?
+        .into_iter()
+        .map(|s| SessionRecord {
+            id: s.id,
+            ip_address: s.ip_address,
+            user_agent: s.user_agent,
+            created_at: s.created_at,
+            expires_at: s.expires_at,
+            is_active: s.is_active,
+            revoked_reason: s.revoked_reason,
+        })
+        .collect();
+    let mut audit = Vec::new();
+    loop {
+        let page = state
+            .store
+            .list_audit(&AuditFilter {
+                user_id: Some(caller.user_id),
+                action: None,
+                limit: EXPORT_PAGE,
+                offset: audit.len() as i64,
+            })
+            .await?;
+        let last = (page.len() as i64) < EXPORT_PAGE;
+        audit.extend(page);
+        if last {
+            break;
+        }
+    }
+    let api_keys = state
+        .store
+        .list_api_keys()
+        .await?
+        .into_iter()
+        .filter(|k| k.created_by == Some(caller.user_id))
+        .collect();
+    state
+        .audit(caller.audit("user.export", "user", Some(caller.user_id.to_string())))
+        .await?;
+    Ok(AccountExport {
+        exported_at: state.clock.now(),
+        user: user.into(),
+        sessions,
+        audit,
+        api_keys,
+    })
+}
+
+/// Erases user `id` (GDPR; see `Store::erase_user`): the account stays as a pseudonym
+/// so the audit log keeps its meaning, the person's data goes; their live streams close.
+/// 409 for the last active admin.
+pub async fn erase_user(state: &AppState, caller: &Caller, id: i64) -> ApiResult<()> {
+    let erased = state.store.erase_user(id, state.clock.now()).await?;
+    state.access_changed(id);
+    state
+        .audit(
+            caller
+                .audit("user.erase", "user", Some(id.to_string()))
+                .with_new(json!({"pseudonym": erased.username})),
         )
         .await?;
     Ok(())

@@ -7,48 +7,13 @@ use crate::auth::{Caller, RequestMeta};
 use crate::crypto::{random_token, token_hash};
 use crate::error::{ApiError, ApiResult};
 use crate::password;
-use crate::services::accounts;
+use crate::services::accounts::{self, UserView};
 use crate::state::AppState;
 use crate::tokens::{new_refresh_token, refresh_token_session};
 use chrono::{DateTime, Duration, Utc};
-use footfall_store::{NewSession, Role, User};
+use footfall_store::{NewSession, User};
 use serde::Serialize;
 use serde_json::json;
-
-/// A user as the API shows it (never the password hash or lockout internals).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct UserView {
-    pub id: i64,
-    pub username: String,
-    pub email: String,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    #[schema(value_type = String, example = "viewer")]
-    pub role: Role,
-    pub is_active: bool,
-    pub email_verified: bool,
-    pub last_login: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-impl From<User> for UserView {
-    fn from(u: User) -> UserView {
-        UserView {
-            id: u.id,
-            username: u.username,
-            email: u.email,
-            first_name: u.first_name,
-            last_name: u.last_name,
-            role: u.role,
-            is_active: u.is_active,
-            email_verified: u.email_verified,
-            last_login: u.last_login,
-            created_at: u.created_at,
-            updated_at: u.updated_at,
-        }
-    }
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
