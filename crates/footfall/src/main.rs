@@ -39,6 +39,9 @@ enum Command {
     /// Restore a backup into the configured database (server stopped; --force replaces
     /// data).
     Restore(cmds::backup::RestoreArgs),
+    /// Rotate the key that encrypts stored camera credentials.
+    #[command(subcommand)]
+    Keys(cmds::keys::KeysCommand),
     /// Validate and print the configuration.
     #[command(subcommand)]
     Config(cmds::server::ConfigCommand),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::User(command) => cmds::server::user(command),
         Command::Config(command) => cmds::server::config(command),
         Command::Backup(args) => cmds::backup::backup(args),
+        Command::Keys(command) => cmds::keys::run(command),
         Command::Restore(args) => cmds::backup::restore(args),
         #[cfg(feature = "bench")]
         Command::BenchApi(args) => cmds::bench_api::run(args),

@@ -239,6 +239,9 @@ pub struct CamerasConfig {
     /// AES-256-GCM key (base64 of 32 bytes) that encrypts stream credentials at rest.
     /// Default: generated on first start and kept in `DATA_DIR/secrets.toml`.
     pub credentials_key: Option<Secret>,
+    /// Keys that only decrypt, during a rotation: values sealed with them still open until
+    /// `footfall keys rotate` has re-encrypted them under `credentials_key`. Default none.
+    pub previous_credentials_keys: Vec<Secret>,
     /// Let stream URLs point at this server itself (loopback, `0.0.0.0`): only for a
     /// camera relay or test server on the same machine. Default false: a user who may
     /// add cameras must not reach the server's own services through ffmpeg.
@@ -263,6 +266,7 @@ impl Default for CamerasConfig {
                 .map(String::from)
                 .to_vec(),
             credentials_key: None,
+            previous_credentials_keys: Vec::new(),
             allow_loopback: false,
             blocked_networks: footfall_source::destination::DEFAULT_BLOCKED
                 .iter()

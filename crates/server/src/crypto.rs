@@ -15,6 +15,8 @@ use std::path::Path;
 
 pub struct CredentialBox {
     cipher: Aes256Gcm,
+    /// Keys of a rotation in progress: they open values, never seal them.
+    previous: Vec<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for CredentialBox {
@@ -23,20 +25,58 @@ impl std::fmt::Debug for CredentialBox {
     }
 }
 
+/// An AES-256 key from base64 of exactly 32 bytes; errors name `field`.
+fn cipher(key_b64: &str, field: &str) -> Result<Aes256Gcm, String> {
+    let key = STANDARD
+        .decode(key_b64.trim())
+        .map_err(|_| format!("{field} is not base64"))?;
+    if key.len() != 32 {
+        return Err(format!("{field} must be 32 bytes, got {}", key.len()));
+    }
+    Aes256Gcm::new_from_slice(&key).map_err(|e| e.to_string())
+}
+
+/// The box of `cameras.credentials_key` that also opens `cameras.previous_credentials_keys`.
+pub fn credentials_box(cameras: &crate::config::CamerasConfig) -> Result<CredentialBox, String> {
+    let current = cameras
+        .credentials_key
+        .as_ref()
+        .map(crate::config::Secret::expose)
+        .unwrap_or("");
+    CredentialBox::new(current)?.with_previous(
+        cameras
+            .previous_credentials_keys
+            .iter()
+            .map(crate::config::Secret::expose),
+    )
+}
+
+/// A new random credentials key (base64 of 32 bytes).
+pub fn generate_key() -> String {
+    let mut key = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut key);
+    STANDARD.encode(key)
+}
+
 impl CredentialBox {
     /// `key_b64`: base64 of exactly 32 bytes.
     pub fn new(key_b64: &str) -> Result<CredentialBox, String> {
-        let key = STANDARD
-            .decode(key_b64.trim())
-            .map_err(|_| "cameras.credentials_key is not base64".to_string())?;
-        if key.len() != 32 {
-            return Err(format!(
-                "cameras.credentials_key must be 32 bytes, got {}",
-                key.len()
-            ));
+        Ok(CredentialBox {
+            cipher: cipher(key_b64, "cameras.credentials_key")?,
+            previous: Vec::new(),
+        })
+    }
+
+    /// Also opens values sealed with `keys` (the keys a rotation replaces).
+    pub fn with_previous<'a>(
+        mut self,
+        keys: impl IntoIterator<Item = &'a str>,
+    ) -> Result<CredentialBox, String> {
+        for key in keys {
+            self.previous
+                .push(cipher(key, "cameras.previous_credentials_keys")?);
         }
-        let cipher = Aes256Gcm::new_from_slice(&key).map_err(|e| e.to_string())?;
-        Ok(CredentialBox { cipher })
+        Ok(self)
     }
 
     pub fn seal(&self, plaintext: &str) -> String {
@@ -60,10 +100,10 @@ impl CredentialBox {
             return Err("sealed value too short".into());
         }
         let (nonce, body) = raw.split_at(12);
-        let plain = self
-            .cipher
-            .decrypt(Nonce::from_slice(nonce), body)
-            .map_err(|_| "credentials cannot be decrypted with the configured key".to_string())?;
+        let plain = std::iter::once(&self.cipher)
+            .chain(&self.previous)
+            .find_map(|cipher| cipher.decrypt(Nonce::from_slice(nonce), body).ok())
+            .ok_or_else(|| "credentials cannot be decrypted with the configured key".to_string())?;
         String::from_utf8(plain).map_err(|_| "decrypted credentials are not UTF-8".into())
     }
 }
@@ -98,6 +138,9 @@ pub struct GeneratedSecrets {
     pub jwt_key_id: String,
     pub jwt_secret: String,
     pub credentials_key: String,
+    /// Credential keys a rotation in progress replaces (`footfall keys rotate`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_credentials_keys: Vec<String>,
 }
 
 pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, String> {
@@ -108,17 +151,27 @@ pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, Strin
         return toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()));
     }
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
-    let mut key = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut key);
     let secrets = GeneratedSecrets {
         jwt_key_id: format!("k{}", chrono::Utc::now().format("%Y%m%d")),
         jwt_secret: random_token(48),
-        credentials_key: STANDARD.encode(key),
+        credentials_key: generate_key(),
+        previous_credentials_keys: Vec::new(),
     };
     let text = toml::to_string(&secrets).map_err(|e| e.to_string())?;
     write_private(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated signing and encryption keys");
     Ok(secrets)
+}
+
+/// Replaces `DATA_DIR/secrets.toml` atomically (a new file renamed over it), so a crash
+/// leaves the old keys or the new ones, never a torn file.
+pub fn replace_secrets(data_dir: &Path, secrets: &GeneratedSecrets) -> Result<(), String> {
+    let path = data_dir.join("secrets.toml");
+    let staged = data_dir.join("secrets.toml.new");
+    let text = toml::to_string(secrets).map_err(|e| e.to_string())?;
+    let _ = std::fs::remove_file(&staged);
+    write_private(&staged, &text).map_err(|e| format!("{}: {e}", staged.display()))?;
+    std::fs::rename(&staged, &path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
@@ -138,6 +191,25 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previous_keys_open_but_never_seal() {
+        let (old, new) = (generate_key(), generate_key());
+        let sealed_before = CredentialBox::new(&old).unwrap().seal("rtsp://a:b@cam/1");
+        let rotating = CredentialBox::new(&new)
+            .unwrap()
+            .with_previous([old.as_str()])
+            .unwrap();
+        assert_eq!(rotating.open(&sealed_before).unwrap(), "rtsp://a:b@cam/1");
+        let sealed_now = rotating.seal("rtsp://a:b@cam/1");
+        assert!(CredentialBox::new(&old).unwrap().open(&sealed_now).is_err());
+        assert!(CredentialBox::new(&new).unwrap().open(&sealed_now).is_ok());
+        let err = CredentialBox::new(&new)
+            .unwrap()
+            .with_previous(["not base64!"])
+            .unwrap_err();
+        assert!(err.contains("cameras.previous_credentials_keys"), "{err}");
+    }
 
     #[test]
     fn seal_and_open_round_trip_and_detect_tampering() {

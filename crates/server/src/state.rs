@@ -87,16 +87,15 @@ impl AppState {
             }
             if config.cameras.credentials_key.is_none() {
                 config.cameras.credentials_key = Some(Secret::new(generated.credentials_key));
+                (config.cameras.previous_credentials_keys).extend(
+                    generated
+                        .previous_credentials_keys
+                        .into_iter()
+                        .map(Secret::new),
+                );
             }
         }
-        let credentials = Arc::new(CredentialBox::new(
-            config
-                .cameras
-                .credentials_key
-                .as_ref()
-                .map(Secret::expose)
-                .unwrap_or(""),
-        )?);
+        let credentials = Arc::new(crate::crypto::credentials_box(&config.cameras)?);
         let password = PasswordParams {
             memory_kib: config.auth.argon2_memory_kib,
             iterations: config.auth.argon2_iterations,

@@ -133,6 +133,57 @@ pub fn unsealed_url(
     }
 }
 
+/// Re-encrypts the sealed stream URL of every camera (archived ones too) under
+/// `writer`'s key, opening each with `reader` (which knows the old keys); returns how many
+/// were re-encrypted. Stops at the first value that does not open, naming its camera:
+/// nothing is lost, since `reader`'s keys still open everything not yet done.
+pub async fn reseal_all(
+    store: &footfall_store::Store,
+    reader: &CredentialBox,
+    writer: &CredentialBox,
+) -> Result<usize, String> {
+    const PAGE: i64 = 500;
+    let mut resealed = 0;
+    for archived in [false, true] {
+        let mut offset = 0;
+        loop {
+            let cameras = store
+                .list_cameras(&footfall_store::CameraFilter {
+                    archived,
+                    limit: PAGE,
+                    offset,
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            for camera in &cameras {
+                let Some(sealed) = camera
+                    .security_config
+                    .get("stream_url_sealed")
+                    .and_then(|v| v.as_str())
+                else {
+                    continue;
+                };
+                let url = reader
+                    .open(sealed)
+                    .map_err(|e| format!("camera {}: {e}", camera.id))?;
+                let mut config = camera.security_config.clone();
+                config["stream_url_sealed"] = serde_json::Value::String(writer.seal(&url));
+                store
+                    .set_camera_security_config(camera.id, &config)
+                    .await
+                    .map_err(|e| format!("camera {}: {e}", camera.id))?;
+                resealed += 1;
+            }
+            if (cameras.len() as i64) < PAGE {
+                break;
+            }
+            offset += PAGE;
+        }
+    }
+    Ok(resealed)
+}
+
 /// The camera service opens cameras with their unsealed URLs.
 impl footfall_live::supervisor::StreamUrls for CredentialBox {
     fn unsealed(&self, camera: &footfall_store::Camera) -> Result<String, String> {

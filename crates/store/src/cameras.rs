@@ -250,6 +250,26 @@ impl Store {
         }
     }
 
+    /// Replaces the sealed secrets of camera `id`, archived or not (a key rotation).
+    pub async fn set_camera_security_config(
+        &self,
+        id: i64,
+        security_config: &serde_json::Value,
+    ) -> Result<()> {
+        let rows = on_pool!(self, |pool| sqlx::query(
+            "UPDATE cameras SET security_config = $2 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(Json(security_config))
+        .execute(pool)
+        .await
+        .map(|done| done.rows_affected()))?;
+        if rows == 0 {
+            return Err(StoreError::NotFound("camera"));
+        }
+        Ok(())
+    }
+
     /// Records which worker runs the camera (`None`: none).
     pub async fn set_camera_worker(&self, id: i64, worker_id: Option<&str>) -> Result<()> {
         on_pool!(self, |pool| sqlx::query(

@@ -9,6 +9,7 @@ pub mod bench_soak;
 pub mod count;
 pub mod demo;
 pub mod doctor;
+pub mod keys;
 pub mod server;
 pub mod track;
 
