@@ -96,6 +96,12 @@ pub struct FrameReport {
 }
 
 impl FrameReport {
+    /// Boxes of the people on this frame: its detections and the confirmed tracks (which
+    /// stand for the people on a frame the motion gate skipped).
+    pub fn people(&self) -> impl Iterator<Item = crate::geometry::BBox> + '_ {
+        (self.detections.iter().map(|d| d.bbox)).chain(self.tracks.iter().map(|t| t.bbox))
+    }
+
     /// Line crossings among this frame's events: (in, out).
     pub fn crossings(&self) -> (u32, u32) {
         self.events.iter().fold((0, 0), |(i, o), e| match e.kind {

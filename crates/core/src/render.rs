@@ -167,6 +167,47 @@ pub fn draw_label(frame: &mut Frame, x: i32, y: i32, text: &str, scale: i32, fg:
     }
 }
 
+/// Makes the people in `boxes` unrecognisable (privacy): each box, padded by a tenth of
+/// its size on every side, is pixelated in blocks of an eighth of its height (at least
+/// 6 px), each block replaced by its mean colour. Pixels outside the padded boxes are
+/// left as they are.
+pub fn blur_people(frame: &mut Frame, boxes: impl IntoIterator<Item = BBox>) {
+    let (w, h) = (frame.width as i64, frame.height as i64);
+    for b in boxes {
+        let (bw, bh) = (b.x2 - b.x1, b.y2 - b.y1);
+        if !(bw.is_finite() && bh.is_finite() && bw > 0.0 && bh > 0.0) {
+            continue;
+        }
+        let x1 = ((b.x1 - bw * 0.1).floor() as i64).clamp(0, w);
+        let x2 = ((b.x2 + bw * 0.1).ceil() as i64).clamp(0, w);
+        let y1 = ((b.y1 - bh * 0.1).floor() as i64).clamp(0, h);
+        let y2 = ((b.y2 + bh * 0.1).ceil() as i64).clamp(0, h);
+        let block = ((bh / 8.0) as i64).max(6);
+        for by in (y1..y2).step_by(block as usize) {
+            for bx in (x1..x2).step_by(block as usize) {
+                let (ey, ex) = ((by + block).min(y2), (bx + block).min(x2));
+                let mut sum = [0u64; 3];
+                for y in by..ey {
+                    for x in bx..ex {
+                        let i = ((y * w + x) * 3) as usize;
+                        for (total, &value) in sum.iter_mut().zip(&frame.pixels[i..i + 3]) {
+                            *total += u64::from(value);
+                        }
+                    }
+                }
+                let n = ((ey - by) * (ex - bx)).max(1) as u64;
+                let mean = sum.map(|s| (s / n) as u8);
+                for y in by..ey {
+                    for x in bx..ex {
+                        let i = ((y * w + x) * 3) as usize;
+                        frame.pixels[i..i + 3].copy_from_slice(&mean);
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Draws what the engine saw onto `frame`: zones with occupancy and visitors, lines with
 /// in / out, each track's box and id, and a CROSSING banner on frames with a line event.
 pub fn annotate(
@@ -230,6 +271,53 @@ pub fn annotate(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A frame whose every pixel differs from its neighbours (texture a face would have).
+    fn textured(w: u32, h: u32) -> Frame {
+        let mut f = Frame::filled(w, h, BLACK);
+        for (i, p) in f.pixels.iter_mut().enumerate() {
+            *p = ((i * 37) % 251) as u8;
+        }
+        f
+    }
+
+    #[test]
+    fn people_are_pixelated_and_the_rest_is_untouched() {
+        let raw = textured(200, 100);
+        let mut f = raw.clone();
+        let person = BBox::new(80.0, 20.0, 120.0, 80.0);
+        blur_people(&mut f, [person]);
+        let px = |f: &Frame, x: u32, y: u32| {
+            let i = ((y * f.width + x) * 3) as usize;
+            [f.pixels[i], f.pixels[i + 1], f.pixels[i + 2]]
+        };
+        // Inside: blocks of one colour (the box is 60 px tall: 7 px blocks),
+        // so neighbours inside a block are equal where the raw frame differs.
+        assert_ne!(px(&raw, 100, 50), px(&raw, 101, 50));
+        assert_eq!(px(&f, 100, 50), px(&f, 101, 50));
+        let changed = (20..80)
+            .flat_map(|y| (80..120).map(move |x| (x, y)))
+            .filter(|&(x, y)| px(&f, x, y) != px(&raw, x, y))
+            .count();
+        assert!(
+            changed > 40 * 60 * 9 / 10,
+            "{changed} of 2400 pixels changed"
+        );
+        // Outside the padded box (4 px each side), nothing changed.
+        for (x, y) in [(0, 0), (75, 50), (125, 50), (100, 10), (100, 90), (199, 99)] {
+            assert_eq!(px(&f, x, y), px(&raw, x, y), "({x}, {y})");
+        }
+        // Boxes reaching out of the frame, and degenerate ones, are fine.
+        blur_people(
+            &mut f,
+            [
+                BBox::new(-50.0, -50.0, 10.0, 10.0),
+                BBox::new(190.0, 90.0, 400.0, 300.0),
+                BBox::new(5.0, 5.0, 5.0, 5.0),
+                BBox::new(f32::NAN, 0.0, 10.0, 10.0),
+            ],
+        );
+    }
 
     #[test]
     fn box_outline_is_drawn_and_interior_untouched() {

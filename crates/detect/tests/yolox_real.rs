@@ -282,3 +282,58 @@ fn pooled_detectors_share_two_threads_fairly_and_match_a_private_one() {
         Err(DetectError::ModelNotFound { .. })
     ));
 }
+
+/// Issue 12, privacy: on the shared video, blurring the detected people changes the
+/// pixels inside each detection and none far outside, and the blurred frame no longer
+/// yields that person to the detector at the same confidence.
+#[test]
+fn blurring_the_detected_people_hides_them_and_nothing_else() {
+    let mut detector = detector();
+    let raw = frame_at(10.0, Some(FIT));
+    let persons = persons_above(&detector.detect(&raw).unwrap(), 0.5);
+    assert!(!persons.is_empty());
+    let mut blurred = raw.clone();
+    footfall_core::render::blur_people(&mut blurred, persons.iter().map(|p| p.bbox));
+    let px = |f: &Frame, x: u32, y: u32| {
+        let i = ((y * f.width + x) * 3) as usize;
+        [f.pixels[i], f.pixels[i + 1], f.pixels[i + 2]]
+    };
+    let b = persons[0].bbox;
+    let inside: Vec<(u32, u32)> = (b.y1 as u32 + 2..b.y2 as u32 - 2)
+        .flat_map(|y| (b.x1 as u32 + 2..b.x2 as u32 - 2).map(move |x| (x, y)))
+        .collect();
+    let changed = inside
+        .iter()
+        .filter(|&&(x, y)| px(&blurred, x, y) != px(&raw, x, y))
+        .count();
+    assert!(
+        changed * 2 > inside.len(),
+        "{changed} of {} pixels inside the person changed",
+        inside.len()
+    );
+    // Far outside every (padded) detection nothing changed.
+    let far = |x: u32, y: u32| {
+        persons.iter().all(|p| {
+            let (w, h) = (p.bbox.width(), p.bbox.height());
+            (x as f32) < p.bbox.x1 - w * 0.2 - 2.0
+                || (x as f32) > p.bbox.x2 + w * 0.2 + 2.0
+                || (y as f32) < p.bbox.y1 - h * 0.2 - 2.0
+                || (y as f32) > p.bbox.y2 + h * 0.2 + 2.0
+        })
+    };
+    let mut outside = 0;
+    for y in 0..raw.height {
+        for x in 0..raw.width {
+            if far(x, y) {
+                outside += 1;
+                assert_eq!(px(&blurred, x, y), px(&raw, x, y), "({x}, {y}) changed");
+            }
+        }
+    }
+    assert!(outside > (raw.width * raw.height / 2) as usize);
+    let again = persons_above(&detector.detect(&blurred).unwrap(), persons[0].score);
+    assert!(
+        again.iter().all(|p| p.bbox.iou(&b) < 0.5),
+        "the blurred person is still found as surely: {again:?}"
+    );
+}

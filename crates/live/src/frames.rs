@@ -20,6 +20,9 @@ pub struct LatestFrame {
     pub report: FrameReport,
     pub counts: CountsSnapshot,
     pub counting: Arc<CountingConfig>,
+    /// Pixelate the people (this frame's detections and the tracks) in every picture
+    /// made of it, overlay or bare (the camera's `settings.blur_people`).
+    pub blur_people: bool,
     pub at: DateTime<Utc>,
 }
 
@@ -116,6 +119,9 @@ impl Frames {
         let mut latest = latest.ok_or(SnapshotError::NoFrameYet)?;
         let frame_at = latest.at;
         let jpeg = tokio::task::spawn_blocking(move || {
+            if latest.blur_people {
+                footfall_core::render::blur_people(&mut latest.frame, latest.report.people());
+            }
             if overlay {
                 footfall_core::render::annotate(
                     &mut latest.frame,
@@ -149,4 +155,57 @@ pub fn encode_jpeg(frame: &Frame) -> Result<Vec<u8>, SnapshotError> {
         .encode(&frame.pixels, w, h, jpeg_encoder::ColorType::Bgr)
         .map_err(|e| SnapshotError::Encode(e.to_string()))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use footfall_core::detection::Detection;
+    use footfall_core::geometry::BBox;
+
+    fn latest(blur_people: bool, people: &[BBox]) -> LatestFrame {
+        let mut frame = Frame::filled(160, 120, [0, 0, 0]);
+        for (i, p) in frame.pixels.iter_mut().enumerate() {
+            *p = ((i * 37) % 251) as u8;
+        }
+        LatestFrame {
+            frame,
+            report: FrameReport {
+                detections: people
+                    .iter()
+                    .map(|&bbox| Detection {
+                        bbox,
+                        score: 0.9,
+                        class_id: 0,
+                    })
+                    .collect(),
+                ..Default::default()
+            },
+            counts: Default::default(),
+            counting: Default::default(),
+            blur_people,
+            at: Utc::now(),
+        }
+    }
+
+    async fn jpeg_of(latest: LatestFrame, overlay: bool) -> Bytes {
+        let frames = Frames::default();
+        *frames.open(1).lock().unwrap() = Some(latest);
+        frames.latest_jpeg(1, overlay).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn blur_people_changes_the_picture_only_where_people_are() {
+        let person = [BBox::new(60.0, 20.0, 100.0, 100.0)];
+        for overlay in [false, true] {
+            let plain = jpeg_of(latest(false, &person), overlay).await;
+            let blurred = jpeg_of(latest(true, &person), overlay).await;
+            assert_ne!(plain, blurred, "overlay {overlay}: the person is pixelated");
+            // Nobody in the picture: blurring changes nothing.
+            assert_eq!(
+                jpeg_of(latest(false, &[]), overlay).await,
+                jpeg_of(latest(true, &[]), overlay).await
+            );
+        }
+    }
 }

@@ -95,6 +95,8 @@ pub struct CameraSpec {
     pub loop_file: bool,
     pub detector_fps: f64,
     pub motion_gate: bool,
+    /// Pixelate the people in the pictures viewers get ([`LatestFrame::blur_people`]).
+    pub blur_people: bool,
     pub counting: CountingConfig,
     pub detector: DetectorConfig,
     pub model_id: Option<i64>,
@@ -386,6 +388,7 @@ impl Counter<'_> {
                 report,
                 counts: step.counts,
                 counting: self.counting.clone(),
+                blur_people: self.spec().blur_people,
                 at: clock.now(),
             };
             *slot.lock().unwrap_or_else(|p| p.into_inner()) = Some(latest);

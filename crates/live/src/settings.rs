@@ -21,6 +21,9 @@ pub struct CameraSettings {
     /// File sources: play in a loop (they always play in real time, like a camera).
     /// Default false: the camera goes offline when the file ends.
     pub loop_file: bool,
+    /// Privacy: pixelate every detected person in the pictures the server shows
+    /// (snapshot, MJPEG; overlay or bare). Counting is unaffected. Default false.
+    pub blur_people: bool,
 }
 
 impl Default for CameraSettings {
@@ -31,6 +34,7 @@ impl Default for CameraSettings {
             classes: vec![0],
             motion_gate: true,
             loop_file: false,
+            blur_people: false,
         }
     }
 }

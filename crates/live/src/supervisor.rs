@@ -335,6 +335,7 @@ impl Supervisor {
             loop_file: stored.settings.loop_file,
             detector_fps: stored.settings.detector_fps,
             motion_gate: stored.settings.motion_gate,
+            blur_people: stored.settings.blur_people,
             counting: stored.counting(),
             detector,
             model_id: active.map(|m| m.id),

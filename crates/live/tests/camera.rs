@@ -27,6 +27,7 @@ fn spec(counting: CountingConfig) -> CameraSpec {
         detector_fps: FPS,
         // Every frame is analysed: the scripted pictures have no motion to gate on.
         motion_gate: false,
+        blur_people: false,
         counting,
         detector: Default::default(),
         model_id: None,

@@ -385,6 +385,7 @@ async fn mjpeg_viewers_share_one_encode_are_capped_and_end_with_their_session() 
         report: Default::default(),
         counts: Default::default(),
         counting: Default::default(),
+        blur_people: false,
         at: s.now(),
     };
     *s.state().live.frames.open(id).lock().unwrap() = Some(latest);

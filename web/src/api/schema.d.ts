@@ -926,6 +926,12 @@ export interface components {
         /** @description Per-camera pipeline settings. Defaults are what `footfall count` uses. */
         CameraSettings: {
             /**
+             * @description Privacy: pixelate every detected person in the pictures the server shows
+             *     (snapshot, MJPEG; overlay or bare). Counting is unaffected. Default false.
+             * @default false
+             */
+            blur_people: boolean;
+            /**
              * @description Detector class ids counted (COCO: 0 = person). Default [0].
              * @default [
              *       0

@@ -15,6 +15,7 @@ const DEFAULT_SETTINGS: CameraInput['settings'] = {
   classes: [0],
   motion_gate: true,
   loop_file: false,
+  blur_people: false,
 };
 
 function blankInput(): CameraInput {
@@ -202,6 +203,9 @@ export function CameraEditPage({ cameraId }: { cameraId: number | null }) {
             </label>
             <label className="check">
               <input type="checkbox" checked={input.settings.loop_file} onChange={(e) => setSettings({ loop_file: e.target.checked })} /> Loop file sources
+            </label>
+            <label className="check">
+              <input type="checkbox" checked={input.settings.blur_people} onChange={(e) => setSettings({ blur_people: e.target.checked })} /> Blur people in the snapshot and live view
             </label>
           </fieldset>
         </div>

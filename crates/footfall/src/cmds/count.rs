@@ -51,6 +51,9 @@ pub struct Args {
     /// Save an annotated JPEG of every counting event into this folder.
     #[arg(long, value_name = "DIR")]
     pub snapshots: Option<PathBuf>,
+    /// Pixelate every detected person in the annotated video and the snapshots.
+    #[arg(long)]
+    pub blur_people: bool,
     /// Run the detector on every frame instead of only on frames with motion.
     #[arg(long)]
     pub no_motion_gate: bool,
@@ -144,6 +147,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             continue;
         }
         let mut drawn = frame;
+        if args.blur_people {
+            footfall_core::render::blur_people(&mut drawn, report.people());
+        }
         // The counts as of this frame, drawn as the live view draws them.
         annotate(&mut drawn, &counting, report, &step.counts);
         if let Some(path) = &args.annotate {
