@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use footfall_live::clock::SystemClock;
-use footfall_live::testing::{Connection, ScriptedCamera, ScriptedFrame, person_at};
+use footfall_live::testing::{ScriptedCamera, pacing_person};
 use footfall_server::testutil::TestServer;
 use footfall_store::testing::TestDb;
 use footfall_store::{Backend, Bucket, ResultQuery, Role, Store, StoreOptions};
@@ -57,16 +57,10 @@ fn all_results(camera: i64) -> ResultQuery {
 }
 
 async fn round_trip_while_a_camera_writes(backend: Backend) {
-    let walk = Connection::Stream {
-        frames: (0..3000)
-            .map(|i| ScriptedFrame::with(vec![person_at(20.0 + (i % 120) as f32, 60.0)]))
-            .collect(),
-        failure: None,
-    };
     let cameras = ScriptedCamera::by_url(
         Arc::new(SystemClock::default()),
         10.0,
-        [(STREAM.to_string(), vec![walk])].into(),
+        [(STREAM.to_string(), vec![pacing_person(3000)])].into(),
         None,
     );
     let s = TestServer::start_with_scripted_cameras(

@@ -267,6 +267,17 @@ pub fn person_at(x: f32, y: f32) -> BBox {
     BBox::new(x - 10.0, y - 20.0, x + 10.0, y + 20.0)
 }
 
+/// A stream of `frames` frames in which one person walks across the picture again and
+/// again (120 px, 12 s at 10 fps): a busy camera for the tests that need one running.
+pub fn pacing_person(frames: usize) -> Connection {
+    Connection::Stream {
+        frames: (0..frames)
+            .map(|i| ScriptedFrame::with(vec![person_at(20.0 + (i % 120) as f32, 60.0)]))
+            .collect(),
+        failure: None,
+    }
+}
+
 /// Frames of one person walking from `from` to `to` (pixel centres) in `steps` frames.
 pub fn walk(from: (f32, f32), to: (f32, f32), steps: usize) -> Vec<ScriptedFrame> {
     (0..steps)

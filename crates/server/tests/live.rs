@@ -2,7 +2,7 @@
 //! token expiry) and GET /api/v1/live, fed by the ingest API.
 
 use footfall_live::clock::SystemClock;
-use footfall_live::testing::{Connection, ScriptedCamera, ScriptedFrame, person_at};
+use footfall_live::testing::{ScriptedCamera, pacing_person};
 use footfall_server::testutil::TestServer;
 use footfall_store::{Backend, Role};
 use futures_util::{SinkExt, StreamExt};
@@ -452,12 +452,7 @@ async fn deleting_a_running_camera_keeps_every_other_camera_stored() {
     // Three cameras streaming for minutes (10 fps, real time), scripted: no ffmpeg, no
     // model.
     let url = |name: &str| format!("rtsp://scripted.test/{name}");
-    let long_stream = || Connection::Stream {
-        frames: (0..3000)
-            .map(|i| ScriptedFrame::with(vec![person_at(20.0 + (i % 120) as f32, 60.0)]))
-            .collect(),
-        failure: None,
-    };
+    let long_stream = || pacing_person(3000);
     let scripts = ["Kept", "Archived", "Purged"]
         .map(|name| (url(name), vec![long_stream()]))
         .into();
@@ -578,16 +573,10 @@ fn picture_or_video_files(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_frame_reaches_the_disk() {
     let url = "rtsp://scripted.test/private";
-    let walk = Connection::Stream {
-        frames: (0..600)
-            .map(|i| ScriptedFrame::with(vec![person_at(20.0 + (i % 120) as f32, 60.0)]))
-            .collect(),
-        failure: None,
-    };
     let cameras = ScriptedCamera::by_url(
         Arc::new(SystemClock::default()),
         10.0,
-        [(url.to_string(), vec![walk])].into(),
+        [(url.to_string(), vec![pacing_person(600)])].into(),
         None,
     );
     let s = TestServer::start_with_scripted_cameras(
