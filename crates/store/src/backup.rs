@@ -17,19 +17,6 @@ use std::str::FromStr;
 /// `force`.
 const DATA_TABLES: [&str; 4] = ["users", "cameras", "counting_results", "camera_events"];
 
-/// The backend of a database URL.
-pub fn backend_of(url: &str) -> Result<Backend> {
-    if url.starts_with("sqlite:") {
-        Ok(Backend::Sqlite)
-    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Ok(Backend::Postgres)
-    } else {
-        Err(StoreError::InvalidUrl(
-            "expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
-        ))
-    }
-}
-
 /// Writes a consistent copy of the database at `url` to `file` (which must not exist)
 /// while it stays in use; returns the database's schema version. PostgreSQL needs
 /// `pg_dump` of at least the server's version.
@@ -40,7 +27,7 @@ pub async fn backup(url: &str, file: &Path) -> Result<usize> {
             file.display()
         )));
     }
-    if backend_of(url)? == Backend::Sqlite {
+    if Backend::of_url(url)? == Backend::Sqlite {
         let database = sqlite_path(url)?;
         if !database.exists() {
             return Err(StoreError::Backup(format!(
@@ -81,7 +68,7 @@ async fn copy_database(store: &Store, url: &str, file: &Path) -> Result<usize> {
 /// Whether the database at `url` holds users, cameras, results or events (a missing
 /// SQLite file or a database without Footfall's tables holds none).
 pub async fn holds_data(url: &str) -> Result<bool> {
-    if backend_of(url)? == Backend::Sqlite && !sqlite_path(url)?.exists() {
+    if Backend::of_url(url)? == Backend::Sqlite && !sqlite_path(url)?.exists() {
         return Ok(false);
     }
     let store = Store::connect(url, &StoreOptions::default()).await?;
@@ -120,7 +107,7 @@ pub async fn holds_data(url: &str) -> Result<bool> {
 /// (all or nothing; the database must be Footfall's own). The server must be stopped;
 /// the caller decides whether a database that [`holds_data`] may be replaced.
 pub async fn restore(url: &str, file: &Path) -> Result<()> {
-    match backend_of(url)? {
+    match Backend::of_url(url)? {
         Backend::Sqlite => {
             let target = sqlite_path(url)?;
             // Open the backup read-only and check it before anything is touched.
@@ -299,8 +286,11 @@ mod tests {
             PathBuf::from("/tmp/f.db")
         );
         assert!(sqlite_path("sqlite::memory:").is_err());
-        assert_eq!(backend_of("postgresql://h/db").unwrap(), Backend::Postgres);
-        assert!(backend_of("mysql://h/db").is_err());
+        assert_eq!(
+            Backend::of_url("postgresql://h/db").unwrap(),
+            Backend::Postgres
+        );
+        assert!(Backend::of_url("mysql://h/db").is_err());
     }
 
     #[test]

@@ -15,6 +15,21 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend of a database URL: `sqlite:...` or `postgres:` / `postgresql:...`.
+    pub fn of_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::InvalidUrl(
+                "expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
+            ))
+        }
+    }
+}
+
 /// Pool tuning. Defaults suit one box.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
@@ -82,7 +97,8 @@ impl Store {
     /// Opens a pool for `url`: `sqlite://PATH` (file created if missing) or
     /// `postgres://...`. Does not migrate; call [`Store::migrate`].
     pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store> {
-        if url.starts_with("sqlite:") {
+        let backend = Backend::of_url(url)?;
+        if backend == Backend::Sqlite {
             let connect = SqliteConnectOptions::from_str(url)
                 .map_err(|e| StoreError::InvalidUrl(e.to_string()))?
                 .create_if_missing(true)
@@ -101,7 +117,7 @@ impl Store {
                 pool: Pool::Sqlite(pool),
                 max_rows_scanned: options.max_rows_scanned,
             })
-        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        } else {
             let statement_timeout_ms = options
                 .statement_timeout
                 .map_or(0, |t| t.as_millis().max(1));
@@ -121,10 +137,6 @@ impl Store {
                 pool: Pool::Postgres(pool),
                 max_rows_scanned: options.max_rows_scanned,
             })
-        } else {
-            Err(StoreError::InvalidUrl(
-                "expected sqlite://PATH or postgres://USER@HOST/DB".to_string(),
-            ))
         }
     }
 

@@ -126,7 +126,7 @@ fn mib(bytes: u64) -> f64 {
 pub fn backup(args: BackupArgs) -> Result<ExitCode> {
     let config = args.config.load()?;
     let url = config.database.resolved_url();
-    let backend = backup::backend_of(&url)?;
+    let backend = Backend::of_url(&url)?;
     let dir = &args.to;
     let created = !dir.exists();
     if created {
@@ -271,7 +271,7 @@ fn checked_manifest(dir: &Path) -> Result<Manifest> {
 pub fn restore(args: RestoreArgs) -> Result<ExitCode> {
     let config = args.config.load()?;
     let url = config.database.resolved_url();
-    let backend = backup::backend_of(&url)?;
+    let backend = Backend::of_url(&url)?;
     let dir = &args.from;
     let manifest = checked_manifest(dir)?;
     if manifest.backend != backend_name(backend) {
