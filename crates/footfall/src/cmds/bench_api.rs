@@ -9,6 +9,7 @@
 //! 3. Login: `logins` sequential logins with the production argon2id parameters.
 //! 4. HTTP ingest: `http_rows` results through `POST /api/v1/ingest/counts` with a device
 //!    key, 5,000 per request, each with a client id (idempotency receipts included).
+//! 5. Backup of the whole database and its restore into a fresh one (time, size).
 //!
 //! The server runs in this process and shares the machine with the load generator, so
 //! the numbers are conservative.
@@ -284,6 +285,40 @@ async fn bench(args: Args) -> Result<ExitCode> {
         pushed as f64 / http_s
     );
     server.shutdown().await;
+
+    // 5. Backup and restore of the whole database, as `footfall backup` / `restore` do
+    //    them (SQLite: VACUUM INTO and a rename; PostgreSQL: pg_dump, then psql replaying
+    //    it in one transaction), into a fresh database, checked row for row on one camera.
+    let backup_dir = tempfile::tempdir()?;
+    let file = backup_dir.path().join("footfall.backup");
+    let began = Instant::now();
+    footfall_store::backup::backup(&db.url, &file).await?;
+    let backup_s = began.elapsed().as_secs_f64();
+    let size_mib = std::fs::metadata(&file)?.len() as f64 / (1024.0 * 1024.0);
+    let target = TestDb::new(backend).await;
+    let began = Instant::now();
+    footfall_store::backup::restore(&target.url, &file).await?;
+    let restore_s = began.elapsed().as_secs_f64();
+    let restored = footfall_store::Store::connect(&target.url, &Default::default()).await?;
+    let query = footfall_store::ResultQuery {
+        camera_id: Some(camera_ids[0]),
+        from: start - Duration::days(1),
+        to: now + Duration::days(1),
+        bucket: footfall_store::Bucket::Raw,
+        time_zone: chrono_tz::UTC,
+        limit: 1,
+        offset: 0,
+    };
+    let (kept, had) = (
+        restored.raw_results(&query).await?.total,
+        store.raw_results(&query).await?.total,
+    );
+    restored.close().await;
+    anyhow::ensure!(kept == had, "restore lost rows: {kept} of {had}");
+    let rows = written + pushed as i64;
+    println!(
+        "backup ({backend:?}): {rows} rows, {size_mib:.0} MiB in {backup_s:.1} s; restore into a fresh database {restore_s:.1} s ({kept} of {had} rows of camera 1 back)"
+    );
     drop(db);
     Ok(ExitCode::SUCCESS)
 }
