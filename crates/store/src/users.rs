@@ -10,6 +10,21 @@ const USER_COLUMNS: &str = "id, username, email, password_hash, first_name, last
 /// PostgreSQL advisory lock key taken by writes that may remove an active admin.
 const ADMIN_CHANGES_LOCK: i64 = 0x666f_6f74_6164_6d6e; // "footadmn"
 
+/// A transaction on `pool` holding the admin-changes lock, so writes that may remove an
+/// active admin run one at a time (PostgreSQL; SQLite has a single writer anyway).
+macro_rules! begin_admin_change {
+    ($pool:expr, $backend:expr) => {{
+        let mut tx = $pool.begin().await?;
+        if $backend == crate::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(ADMIN_CHANGES_LOCK)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx
+    }};
+}
+
 const USER_UNIQUE: &[(&str, &str)] = &[("username", "username"), ("email", "email")];
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -140,13 +155,7 @@ impl Store {
         );
         let backend = self.backend();
         let updated = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            if backend == crate::Backend::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(ADMIN_CHANGES_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            let mut tx = begin_admin_change!(pool, backend);
             let user = sqlx::query_as::<_, User>(&sql)
                 .bind(id)
                 .bind(role)
@@ -188,13 +197,7 @@ impl Store {
         ];
         let backend = self.backend();
         let erased = on_pool!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            if backend == crate::Backend::Postgres {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(ADMIN_CHANGES_LOCK)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            let mut tx = begin_admin_change!(pool, backend);
             let user = sqlx::query_as::<_, User>(&erase)
                 .bind(id)
                 .bind(&pseudonym)
