@@ -4,7 +4,8 @@
 #
 #   scripts/setup.sh          runtime: ffmpeg, the ONNX Runtime library (.cache/onnxruntime),
 #                             Node.js + npm (to build the web dashboard)
-#   scripts/setup.sh --dev    also the test tools: GStreamer RTSP server (tests), Chromium
+#   scripts/setup.sh --dev    also the test tools: GStreamer RTSP server (tests), the
+#                             PostgreSQL client tools (backup tests), Chromium
 #                             (web E2E), a Python venv (.venv) with the peer baselines,
 #                             pytest, motmetrics
 #
@@ -73,6 +74,10 @@ if [[ $DEV -eq 1 ]]; then
   if ! /usr/bin/python3 -c 'import gi; gi.require_version("GstRtspServer", "1.0"); from gi.repository import GstRtspServer' 2>/dev/null \
      || ! command -v gst-inspect-1.0 >/dev/null || ! gst-inspect-1.0 h264parse >/dev/null 2>&1 || ! gst-inspect-1.0 qtdemux >/dev/null 2>&1; then
     apt_install python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  fi
+  # --- PostgreSQL client tools: backup / restore tests (pg_dump, pg_restore, psql) -----
+  if ! command -v pg_dump >/dev/null || ! command -v pg_restore >/dev/null || ! command -v psql >/dev/null; then
+    apt_install postgresql-client
   fi
   # --- Chromium for the web dashboard's end-to-end tests (scripts/test-web.sh) ----------
   if [[ ! -x /usr/bin/chromium ]]; then
