@@ -143,13 +143,38 @@ pub struct GeneratedSecrets {
     pub previous_credentials_keys: Vec<String>,
 }
 
-pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, String> {
-    let path = data_dir.join("secrets.toml");
-    if path.exists() {
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        return toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()));
+impl GeneratedSecrets {
+    /// Makes these the credential keys of `cameras` (for an install whose configuration
+    /// sets none): the current key seals, the previous ones still open.
+    pub fn credentials_into(&self, cameras: &mut crate::config::CamerasConfig) {
+        cameras.credentials_key = Some(crate::config::Secret::new(self.credentials_key.clone()));
+        (cameras.previous_credentials_keys).extend(
+            self.previous_credentials_keys
+                .iter()
+                .cloned()
+                .map(crate::config::Secret::new),
+        );
     }
+}
+
+/// `DATA_DIR/secrets.toml`, or `None` when there is none yet.
+pub fn read_secrets(data_dir: &Path) -> Result<Option<GeneratedSecrets>, String> {
+    let path = data_dir.join("secrets.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("{}: {e}", path.display())),
+    };
+    toml::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, String> {
+    if let Some(secrets) = read_secrets(data_dir)? {
+        return Ok(secrets);
+    }
+    let path = data_dir.join("secrets.toml");
     std::fs::create_dir_all(data_dir).map_err(|e| format!("{}: {e}", data_dir.display()))?;
     let secrets = GeneratedSecrets {
         jwt_key_id: format!("k{}", chrono::Utc::now().format("%Y%m%d")),
@@ -158,7 +183,7 @@ pub fn load_or_create_secrets(data_dir: &Path) -> Result<GeneratedSecrets, Strin
         previous_credentials_keys: Vec::new(),
     };
     let text = toml::to_string(&secrets).map_err(|e| e.to_string())?;
-    write_private(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+    write_private(&path, text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated signing and encryption keys");
     Ok(secrets)
 }
@@ -170,11 +195,13 @@ pub fn replace_secrets(data_dir: &Path, secrets: &GeneratedSecrets) -> Result<()
     let staged = data_dir.join("secrets.toml.new");
     let text = toml::to_string(secrets).map_err(|e| e.to_string())?;
     let _ = std::fs::remove_file(&staged);
-    write_private(&staged, &text).map_err(|e| format!("{}: {e}", staged.display()))?;
+    write_private(&staged, text.as_bytes()).map_err(|e| format!("{}: {e}", staged.display()))?;
     std::fs::rename(&staged, &path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+/// Writes a new file (never over one) readable by its owner only, synced to disk: how
+/// every secrets file is written.
+pub fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -184,7 +211,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     let mut f = options.open(path)?;
-    f.write_all(text.as_bytes())?;
+    f.write_all(content)?;
     f.sync_all()
 }
 

@@ -79,20 +79,14 @@ impl AppState {
             config.auth.jwt_keys.is_empty() || config.cameras.credentials_key.is_none();
         if needs_generated {
             let generated = crate::crypto::load_or_create_secrets(&config.database.data_dir)?;
+            if config.cameras.credentials_key.is_none() {
+                generated.credentials_into(&mut config.cameras);
+            }
             if config.auth.jwt_keys.is_empty() {
                 config.auth.jwt_keys = vec![JwtKey {
                     id: generated.jwt_key_id,
                     secret: Secret::new(generated.jwt_secret),
                 }];
-            }
-            if config.cameras.credentials_key.is_none() {
-                config.cameras.credentials_key = Some(Secret::new(generated.credentials_key));
-                (config.cameras.previous_credentials_keys).extend(
-                    generated
-                        .previous_credentials_keys
-                        .into_iter()
-                        .map(Secret::new),
-                );
             }
         }
         let credentials = Arc::new(crate::crypto::credentials_box(&config.cameras)?);

@@ -7,7 +7,7 @@
 //! replace a database that holds data (or a different `secrets.toml`) unless `--force`,
 //! and needs the server stopped.
 
-use super::server::ConfigArgs;
+use super::server::{ConfigArgs, runtime};
 use anyhow::{Context, Result, anyhow, bail};
 use footfall_store::Backend;
 use footfall_store::backup;
@@ -77,13 +77,6 @@ fn backend_name(backend: Backend) -> &'static str {
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")
-}
-
 /// Size and SHA-256 (hex) of a file, read in chunks.
 fn digest(path: &Path) -> Result<(u64, String)> {
     let mut file =
@@ -106,16 +99,8 @@ fn digest(path: &Path) -> Result<(u64, String)> {
 
 /// Copies `from` to `to` readable by the owner only (a secrets file).
 fn copy_private(from: &Path, to: &Path) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     let content = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(to)
-        .with_context(|| format!("creating {}", to.display()))?;
-    std::io::Write::write_all(&mut file, &content)
-        .and_then(|()| file.sync_all())
+    footfall_server::crypto::write_private(to, &content)
         .with_context(|| format!("writing {}", to.display()))
 }
 

@@ -4,7 +4,8 @@
 
 use super::server::ConfigArgs;
 use anyhow::{Context, Result, anyhow, bail};
-use footfall_server::crypto::{self, CredentialBox, GeneratedSecrets};
+use footfall_server::config::CamerasConfig;
+use footfall_server::crypto;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -17,33 +18,30 @@ pub enum KeysCommand {
 pub fn run(command: KeysCommand) -> Result<ExitCode> {
     let KeysCommand::Rotate(args) = command;
     let config = args.load()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
+    let runtime = super::server::runtime()?;
     let store = runtime.block_on(footfall_server::open_store(&config))?;
-    let reseal = |reader: &CredentialBox, writer: &CredentialBox| {
+    // Opens with every key of `keys`, seals with its current one only.
+    let reseal_onto_current = |keys: &CamerasConfig| -> Result<usize> {
+        let reader = crypto::credentials_box(keys).map_err(|e| anyhow!(e))?;
+        let mut current = keys.clone();
+        current.previous_credentials_keys.clear();
+        let writer = crypto::credentials_box(&current).map_err(|e| anyhow!(e))?;
         runtime
             .block_on(footfall_server::stream_url::reseal_all(
-                &store, reader, writer,
+                &store, &reader, &writer,
             ))
             .map_err(|e| anyhow!("re-encrypting: {e}"))
     };
-    let cameras = &config.cameras;
-    if cameras.credentials_key.is_some() {
+    if config.cameras.credentials_key.is_some() {
         // The operator holds the keys in the configuration: they name the new one, this
         // command moves the stored values onto it.
-        if cameras.previous_credentials_keys.is_empty() {
+        if config.cameras.previous_credentials_keys.is_empty() {
             bail!(
                 "cameras.credentials_key is set in the configuration: put a new key there (for example {}) and the current one in cameras.previous_credentials_keys, then run this again",
                 crypto::generate_key()
             );
         }
-        let reader = crypto::credentials_box(cameras).map_err(|e| anyhow!(e))?;
-        let mut current_only = cameras.clone();
-        current_only.previous_credentials_keys.clear();
-        let writer = crypto::credentials_box(&current_only).map_err(|e| anyhow!(e))?;
-        let n = reseal(&reader, &writer)?;
+        let n = reseal_onto_current(&config.cameras)?;
         eprintln!(
             "{n} camera credential(s) re-encrypted under cameras.credentials_key; remove cameras.previous_credentials_keys from the configuration"
         );
@@ -51,14 +49,14 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
     }
     let data_dir = &config.database.data_dir;
     let path = data_dir.join("secrets.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| {
-        format!(
-            "{}: no generated keys to rotate (the server writes them on its first start)",
-            path.display()
-        )
-    })?;
-    let secrets: GeneratedSecrets =
-        toml::from_str(&text).with_context(|| format!("{}", path.display()))?;
+    let secrets = crypto::read_secrets(data_dir)
+        .map_err(|e| anyhow!(e))?
+        .with_context(|| {
+            format!(
+                "{}: no generated keys to rotate (the server writes them on its first start)",
+                path.display()
+            )
+        })?;
     // 1. The new key seals from now on; the old ones still open (written first, so a
     //    crash at any later point leaves every value readable).
     let mut rotating = secrets.clone();
@@ -67,19 +65,10 @@ pub fn run(command: KeysCommand) -> Result<ExitCode> {
         .collect();
     rotating.credentials_key = crypto::generate_key();
     crypto::replace_secrets(data_dir, &rotating).map_err(|e| anyhow!(e))?;
-    let reader = CredentialBox::new(&rotating.credentials_key)
-        .and_then(|b| {
-            b.with_previous(
-                rotating
-                    .previous_credentials_keys
-                    .iter()
-                    .map(String::as_str),
-            )
-        })
-        .map_err(|e| anyhow!(e))?;
-    let writer = CredentialBox::new(&rotating.credentials_key).map_err(|e| anyhow!(e))?;
     // 2. Every stored value moves to the new key.
-    let n = reseal(&reader, &writer).map_err(|e| {
+    let mut keys = config.cameras.clone();
+    rotating.credentials_into(&mut keys);
+    let n = reseal_onto_current(&keys).map_err(|e| {
         e.context(format!(
             "{} keeps the old keys, so every credential still opens; fix the camera named and run this again",
             path.display()
